@@ -1,0 +1,38 @@
+/*
+ * portres iphlpapi.dll: loading, and forwarding to Wine's builtin
+ */
+
+#include "iphlpapi_private.h"
+#include "forward.h"
+#include "shared.h"
+
+/* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
+ * the error most IP Helper functions return for what they cannot do */
+const ULONG_PTR portres_missing_result = ERROR_NOT_SUPPORTED;
+const DWORD portres_missing_error = ERROR_NOT_SUPPORTED;
+
+DWORD (WINAPI *pGetExtendedTcpTable)( void *, DWORD *, BOOL, ULONG, TCP_TABLE_CLASS, ULONG );
+DWORD (WINAPI *pGetExtendedUdpTable)( void *, DWORD *, BOOL, ULONG, UDP_TABLE_CLASS, ULONG );
+
+BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
+{
+    HMODULE builtin;
+
+    switch (reason)
+    {
+    case DLL_PROCESS_ATTACH:
+        DisableThreadLibraryCalls( instance );
+        builtin = portres_load_builtin( instance, L"iphlpapi.dll" );
+        portres_forward_init( builtin );
+        if (builtin)
+        {
+            pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
+            pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
+        }
+        break;
+    case DLL_PROCESS_DETACH:
+        portres_shared_detach();
+        break;
+    }
+    return TRUE;
+}

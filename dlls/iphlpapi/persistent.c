@@ -1,0 +1,236 @@
+/*
+ * Persistent port reservations: the six IP Helper functions (SPEC §2)
+ *
+ * The list lives in the prefix's registry (libs/portres/regvalue.c gives
+ * the format) and is mirrored in the shared pool, where runtime
+ * reservations and binds see it.  Every change writes the registry first
+ * and the pool second, both under the pool mutex: a process that dies in
+ * between leaves an abandoned mutex, and the repair reloads the pool's
+ * persistent part from the registry.
+ */
+
+#include <stdlib.h>
+
+#include "iphlpapi_private.h"
+#include "shared.h"
+#include "debug.h"
+
+static const char *const proto_names[] = { "TCP", "UDP" };
+
+static void *get_table( BOOL tcp, ULONG family )
+{
+    DWORD size = 0, err = 0;
+    void *table = NULL;
+
+    for (int tries = 0; tries < 8; tries++)
+    {
+        if (tcp) err = pGetExtendedTcpTable( table, &size, FALSE, family, TCP_TABLE_OWNER_PID_ALL, 0 );
+        else err = pGetExtendedUdpTable( table, &size, FALSE, family, UDP_TABLE_OWNER_PID, 0 );
+        if (err != ERROR_INSUFFICIENT_BUFFER) break;
+        free( table );
+        if (!(table = malloc( size + 4096 ))) return NULL;
+        size += 4096;
+    }
+    if (err) { free( table ); return NULL; }
+    return table;
+}
+
+static BOOL block_has( DWORD port_net, USHORT start, USHORT count )
+{
+    USHORT port = portres_ntohs( (USHORT)port_net );
+    return port >= start && port - start < count;
+}
+
+/* TRUE if a socket of the host (Wine or not) is bound inside the block */
+static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
+{
+    BOOL used = FALSE;
+
+    if (!pGetExtendedTcpTable || !pGetExtendedUdpTable) return FALSE;
+    for (int v6 = 0; v6 < 2 && !used; v6++)
+    {
+        void *table = get_table( proto == PORTRES_TCP, v6 ? AF_INET6 : AF_INET );
+        DWORD n;
+
+        if (!table) continue;
+        n = *(DWORD *)table;
+        for (DWORD i = 0; i < n && !used; i++)
+        {
+            DWORD port;
+            if (proto == PORTRES_TCP)
+                port = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
+                          : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
+            else
+                port = v6 ? ((MIB_UDP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
+                          : ((MIB_UDPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
+            used = block_has( port, start, count );
+        }
+        free( table );
+    }
+    return used;
+}
+
+static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USHORT count, ULONG64 *token )
+{
+    USHORT start = portres_ntohs( start_net );
+    struct portres_reservation res = { 0 };
+    struct portres_pool *pool;
+    ULONG err;
+
+    if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
+        return ERROR_INVALID_PARAMETER;
+    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
+    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
+
+    if (portres_find_conflict( pool, proto, start, count ) || ports_in_use( proto, start, count ))
+        err = ERROR_SHARING_VIOLATION;
+    else
+    {
+        res.token = portres_pool_new_token( pool, TRUE );
+        res.start = start;
+        res.count = count;
+        res.proto = proto;
+        res.persistent = 1;
+        res.pid = GetCurrentProcessId();
+        if (!(err = portres_registry_store( proto, &res, TRUE )) && !portres_pool_add( pool, &res ))
+        {
+            portres_registry_store( proto, &res, FALSE );
+            err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
+        }
+        if (!err) *token = res.token;
+    }
+    portres_unlock();
+    TRACE( "%s %u+%u -> %lu token %#llx\n", proto_names[proto], start, count, err,
+           err ? 0ull : (unsigned long long)res.token );
+    return err;
+}
+
+static ULONG delete_reservation( enum portres_proto proto, USHORT start_net, USHORT count )
+{
+    USHORT start = portres_ntohs( start_net );
+    struct portres_reservation *res;
+    struct portres_pool *pool;
+    ULONG err;
+
+    if (!portres_range_valid( start, count )) return ERROR_INVALID_PARAMETER;
+    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
+    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
+
+    if (!(res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) err = ERROR_NOT_FOUND;
+    else if (!(err = portres_registry_store( proto, res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
+    {
+        portres_pool_remove( pool, res );
+        err = NO_ERROR;
+    }
+    portres_unlock();
+    TRACE( "%s %u+%u -> %lu\n", proto_names[proto], start, count, err );
+    return err;
+}
+
+static ULONG lookup_reservation( enum portres_proto proto, USHORT start_net, USHORT count, ULONG64 *token )
+{
+    USHORT start = portres_ntohs( start_net );
+    struct portres_reservation *res;
+    struct portres_pool *pool;
+    ULONG err = NO_ERROR;
+
+    if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
+        return ERROR_INVALID_PARAMETER;
+    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
+    if ((res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) *token = res->token;
+    else err = ERROR_NOT_FOUND;
+    portres_unlock();
+    TRACE( "%s %u+%u -> %lu\n", proto_names[proto], start, count, err );
+    return err;
+}
+
+/***********************************************************************
+ *      CreatePersistentTcpPortReservation (IPHLPAPI.@)
+ *
+ * Reserves the TCP ports StartPort..StartPort+NumberOfPorts-1 in the
+ * prefix's persistent store.
+ *
+ * StartPort: first port, network byte order.  NumberOfPorts: count, host
+ * order.  Token: receives a new unique non-zero token.
+ *
+ * Returns NO_ERROR; ERROR_INVALID_PARAMETER (a zero port or count, a block
+ * past 65535, a NULL or unwritable Token); ERROR_ACCESS_DENIED (caller not
+ * an administrator); ERROR_SHARING_VIOLATION (the block overlaps a
+ * persistent or live runtime TCP reservation, or a port of it is bound).
+ * Source: SPEC §2; learn.microsoft.com CreatePersistentTcpPortReservation.
+ */
+ULONG WINAPI portres_CreatePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
+{
+    return create_reservation( PORTRES_TCP, StartPort, NumberOfPorts, Token );
+}
+
+/***********************************************************************
+ *      CreatePersistentUdpPortReservation (IPHLPAPI.@)
+ *
+ * The UDP counterpart of CreatePersistentTcpPortReservation: same
+ * parameters, same errors.  Source: SPEC §2; learn.microsoft.com
+ * CreatePersistentUdpPortReservation.
+ */
+ULONG WINAPI portres_CreatePersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
+{
+    return create_reservation( PORTRES_UDP, StartPort, NumberOfPorts, Token );
+}
+
+/***********************************************************************
+ *      DeletePersistentTcpPortReservation (IPHLPAPI.@)
+ *
+ * Deletes the persistent TCP reservation of exactly this block.  Sockets
+ * already bound inside it stay bound.
+ *
+ * StartPort: network byte order.  NumberOfPorts: host order.
+ *
+ * Returns NO_ERROR; ERROR_INVALID_PARAMETER (zero port or count, block
+ * past 65535); ERROR_ACCESS_DENIED (not an administrator); ERROR_NOT_FOUND
+ * (no reservation of exactly this block).  Source: SPEC §2;
+ * learn.microsoft.com DeletePersistentTcpPortReservation.
+ */
+ULONG WINAPI portres_DeletePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts )
+{
+    return delete_reservation( PORTRES_TCP, StartPort, NumberOfPorts );
+}
+
+/***********************************************************************
+ *      DeletePersistentUdpPortReservation (IPHLPAPI.@)
+ *
+ * The UDP counterpart of DeletePersistentTcpPortReservation.  Source:
+ * SPEC §2; learn.microsoft.com DeletePersistentUdpPortReservation.
+ */
+ULONG WINAPI portres_DeletePersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts )
+{
+    return delete_reservation( PORTRES_UDP, StartPort, NumberOfPorts );
+}
+
+/***********************************************************************
+ *      LookupPersistentTcpPortReservation (IPHLPAPI.@)
+ *
+ * Gives the token of the persistent TCP reservation of exactly this block;
+ * needs no administrator rights.
+ *
+ * StartPort: network byte order.  NumberOfPorts: host order.  Token:
+ * receives the token.
+ *
+ * Returns NO_ERROR; ERROR_INVALID_PARAMETER (zero port or count, block
+ * past 65535, NULL or unwritable Token); ERROR_NOT_FOUND (no reservation of
+ * exactly this block).  Source: SPEC §2; learn.microsoft.com
+ * LookupPersistentTcpPortReservation.
+ */
+ULONG WINAPI portres_LookupPersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
+{
+    return lookup_reservation( PORTRES_TCP, StartPort, NumberOfPorts, Token );
+}
+
+/***********************************************************************
+ *      LookupPersistentUdpPortReservation (IPHLPAPI.@)
+ *
+ * The UDP counterpart of LookupPersistentTcpPortReservation.  Source:
+ * SPEC §2; learn.microsoft.com LookupPersistentUdpPortReservation.
+ */
+ULONG WINAPI portres_LookupPersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
+{
+    return lookup_reservation( PORTRES_UDP, StartPort, NumberOfPorts, Token );
+}

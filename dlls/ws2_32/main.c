@@ -1,0 +1,52 @@
+/*
+ * portres ws2_32.dll: loading, and forwarding to Wine's builtin
+ */
+
+#include "ws2_32_private.h"
+#include "forward.h"
+
+/* what an export Wine's builtin lacks does: fail as Winsock fails, with
+ * SOCKET_ERROR (also INVALID_SOCKET) and WSAEOPNOTSUPP */
+const ULONG_PTR portres_missing_result = (ULONG_PTR)SOCKET_ERROR;
+const DWORD portres_missing_error = WSAEOPNOTSUPP;
+
+struct ws2_32_builtin builtin;
+
+static BOOL load_builtin( HINSTANCE instance )
+{
+    HMODULE mod = portres_load_builtin( instance, L"ws2_32.dll" );
+
+    portres_forward_init( mod );
+    if (!mod) return FALSE;
+#define GET(name) builtin.name = (void *)GetProcAddress( mod, #name )
+    GET(bind);
+    GET(closesocket);
+    GET(connect);
+    GET(getsockname);
+    GET(getsockopt);
+    GET(listen);
+    GET(sendto);
+    GET(setsockopt);
+    GET(socket);
+    GET(WSAConnect);
+    GET(WSAGetLastError);
+    GET(WSAIoctl);
+    GET(WSASendTo);
+#undef GET
+    return TRUE;
+}
+
+BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
+{
+    switch (reason)
+    {
+    case DLL_PROCESS_ATTACH:
+        DisableThreadLibraryCalls( instance );
+        /* without Wine's builtin there is nothing to forward to: refuse to load */
+        return load_builtin( instance );
+    case DLL_PROCESS_DETACH:
+        portres_shared_detach();
+        break;
+    }
+    return TRUE;
+}

@@ -1,0 +1,278 @@
+/*
+ * Runtime port reservations: the three WSAIoctl codes (SPEC §3)
+ *
+ * A runtime reservation is a slot of the shared pool owned by this
+ * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with
+ * closesocket of the acquiring socket, or with the process (another
+ * process reclaims it once the owner event is gone, see shared.c).
+ */
+
+#include <stdlib.h>
+
+#include "ws2_32_private.h"
+#include "debug.h"
+
+/* the runtime reservations this process acquired: lets closesocket skip
+ * the pool (a wineserver round trip) for every other socket */
+struct acquired
+{
+    UINT64 token;
+    SOCKET s;
+};
+
+static SRWLOCK acquired_lock = SRWLOCK_INIT;
+static struct acquired *acquired;
+static unsigned int acquired_count, acquired_size;
+
+static BOOL remember_acquired( UINT64 token, SOCKET s )
+{
+    BOOL ret = TRUE;
+
+    AcquireSRWLockExclusive( &acquired_lock );
+    if (acquired_count == acquired_size)
+    {
+        unsigned int size = acquired_size ? acquired_size * 2 : 16;
+        struct acquired *new = realloc( acquired, size * sizeof(*new) );
+        if (!new) ret = FALSE;
+        else { acquired = new; acquired_size = size; }
+    }
+    if (ret) acquired[acquired_count++] = (struct acquired){ token, s };
+    ReleaseSRWLockExclusive( &acquired_lock );
+    return ret;
+}
+
+/* forget tokens: token != 0 drops that token, else every token of socket s;
+ * returns how many were dropped */
+static unsigned int forget_acquired( UINT64 token, SOCKET s )
+{
+    unsigned int n = 0;
+
+    AcquireSRWLockExclusive( &acquired_lock );
+    for (unsigned int i = acquired_count; i-- > 0;)
+        if (token ? acquired[i].token == token : acquired[i].s == s)
+        {
+            acquired[i] = acquired[--acquired_count];
+            n++;
+        }
+    ReleaseSRWLockExclusive( &acquired_lock );
+    return n;
+}
+
+/* release_socket_reservations: end the runtime reservations acquired on s */
+void release_socket_reservations( SOCKET s )
+{
+    struct portres_pool *pool;
+
+    if (!acquired_count || !forget_acquired( 0, s )) return;
+    if (!(pool = portres_lock())) return;
+    TRACE( "socket %#Ix closed: %u reservations released\n", s,
+           portres_pool_remove_socket( pool, portres_self_owner( pool ), s ) );
+    portres_unlock();
+}
+
+/* reservation_block: the block (host order) of the reservation holding
+ * token, persistent or runtime; FALSE if there is none */
+BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count )
+{
+    struct portres_pool *pool;
+    struct portres_reservation *res;
+
+    if (!(pool = portres_lock())) return FALSE;
+    if ((res = portres_pool_find_token( pool, token )))
+    {
+        *start = res->start;
+        *count = res->count;
+    }
+    portres_unlock();
+    return res != NULL;
+}
+
+/* TRUE if no socket of the host holds the port: a test bind to the
+ * dual-stack wildcard address, which collides with IPv4 and IPv6 binds */
+static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
+{
+    int type = proto == PORTRES_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    int ipproto = proto == PORTRES_TCP ? IPPROTO_TCP : IPPROTO_UDP;
+    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6 };
+    struct sockaddr_in addr4 = { .sin_family = AF_INET };
+    DWORD off = 0;
+    SOCKET s;
+    int ret;
+
+    addr6.sin6_port = addr4.sin_port = portres_htons( port );
+    if ((s = builtin.socket( AF_INET6, type, ipproto )) != INVALID_SOCKET)
+    {
+        builtin.setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
+        ret = builtin.bind( s, (struct sockaddr *)&addr6, sizeof(addr6) );
+    }
+    else if ((s = builtin.socket( AF_INET, type, ipproto )) != INVALID_SOCKET)
+        ret = builtin.bind( s, (struct sockaddr *)&addr4, sizeof(addr4) );
+    else
+        return TRUE;  /* cannot tell: let the bind itself decide */
+    builtin.closesocket( s );
+    return !ret;
+}
+
+static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,
+                    INET_PORT_RESERVATION_INSTANCE *out )
+{
+    USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
+    struct portres_reservation res = { 0 };
+    struct portres_pool *pool;
+    int err = 0;
+
+    if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
+    if (!(pool = portres_lock())) return WSAENOBUFS;
+    if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
+    else if (start)
+    {
+        /* a specific block: no reservation of the protocol, no bound port */
+        if (portres_find_conflict( pool, proto, start, count )) err = WSAEADDRINUSE;
+        else for (unsigned int i = 0; i < count && !err; i++)
+            if (!port_is_free( NULL, proto, start + i )) err = WSAEADDRINUSE;
+    }
+    else
+    {
+        /* wildcard: inside the dynamic port range, from a random place */
+        LARGE_INTEGER now;
+        QueryPerformanceCounter( &now );
+        if (!portres_pool_find_free( pool, proto, count, PORTRES_DYNAMIC_FIRST, PORTRES_DYNAMIC_COUNT,
+                                     (uint32_t)now.QuadPart * 2654435761u, port_is_free, NULL, &start ))
+            err = WSAEADDRINUSE;
+    }
+    if (!err)
+    {
+        res.token = portres_pool_new_token( pool, FALSE );
+        res.socket = s;
+        res.pid = GetCurrentProcessId();
+        res.start = start;
+        res.count = count;
+        res.proto = proto;
+        if (!portres_pool_add( pool, &res )) err = WSAENOBUFS;
+        else if (!remember_acquired( res.token, s ))
+        {
+            portres_pool_remove( pool, portres_pool_find_token( pool, res.token ) );
+            err = WSAENOBUFS;
+        }
+    }
+    portres_unlock();
+    if (err) return err;
+
+    out->Reservation.StartPort = portres_htons( start );
+    out->Reservation.NumberOfPorts = count;
+    out->Token.Token = res.token;
+    return 0;
+}
+
+static int release( const INET_PORT_RESERVATION_TOKEN *in )
+{
+    struct portres_pool *pool;
+    struct portres_reservation *res;
+    int err = 0;
+
+    if (!(pool = portres_lock())) return WSAENOBUFS;
+    if (!(res = portres_pool_find_token( pool, in->Token )) || res->persistent) err = WSAEINVAL;
+    else if (res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    else
+    {
+        portres_pool_remove( pool, res );
+        forget_acquired( in->Token, 0 );
+    }
+    portres_unlock();
+    return err;
+}
+
+static int associate( SOCKET s, enum portres_proto proto, int family, const INET_PORT_RESERVATION_TOKEN *in )
+{
+    struct portres_pool *pool;
+    struct portres_reservation *res;
+    int err = 0;
+
+    if (socket_is_bound( s )) return WSAEINVAL;
+    if (!(pool = portres_lock())) return WSAENOBUFS;
+    if (!(res = portres_pool_find_token( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
+    else if (res->persistent ? !portres_is_admin() : res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    portres_unlock();
+    if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
+    return err;
+}
+
+/* port_reservation_ioctl: WSAIoctl for the three codes; returns 0 or
+ * SOCKET_ERROR with the error set (see the WSAIoctl comment) */
+int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
+                            DWORD *ret_size, OVERLAPPED *overlapped,
+                            LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    DWORD in_needed = code == SIO_ACQUIRE_PORT_RESERVATION ? sizeof(INET_PORT_RANGE)
+                                                           : sizeof(INET_PORT_RESERVATION_TOKEN);
+    enum portres_proto proto;
+    DWORD bytes = 0;
+    int family, err;
+
+    if ((err = socket_protocol( s, &proto, &family ))) goto done;
+    if (!in) { err = WSAEFAULT; goto done; }
+    if (in_size < in_needed) { err = WSAEINVAL; goto done; }
+    if (IsBadReadPtr( in, in_needed )) { err = WSAEFAULT; goto done; }
+    if (ret_size && IsBadWritePtr( ret_size, sizeof(*ret_size) )) { err = WSAEFAULT; goto done; }
+    if (!ret_size && !overlapped) { err = WSAEFAULT; goto done; }
+
+    switch (code)
+    {
+    case SIO_ACQUIRE_PORT_RESERVATION:
+        if (out_size < sizeof(INET_PORT_RESERVATION_INSTANCE)) err = WSAEINVAL;
+        else if (!out || IsBadWritePtr( out, sizeof(INET_PORT_RESERVATION_INSTANCE) )) err = WSAEFAULT;
+        else if (!(err = acquire( s, proto, in, out ))) bytes = sizeof(INET_PORT_RESERVATION_INSTANCE);
+        break;
+    case SIO_RELEASE_PORT_RESERVATION:
+        err = release( in );
+        break;
+    case SIO_ASSOCIATE_PORT_RESERVATION:
+        err = associate( s, proto, family, in );
+        break;
+    }
+
+done:
+    if (ret_size && !IsBadWritePtr( ret_size, sizeof(*ret_size) )) *ret_size = bytes;
+    TRACE( "socket %#Ix code %#lx -> %d\n", s, code, err );
+    if (err)
+    {
+        SetLastError( err );
+        return SOCKET_ERROR;
+    }
+    return 0;
+}
+
+/***********************************************************************
+ *      WSAIoctl (WS2_32.70)
+ *
+ * SIO_ACQUIRE_PORT_RESERVATION (in INET_PORT_RANGE, StartPort in network
+ * byte order, 0 for any block of the dynamic port range; out
+ * INET_PORT_RESERVATION_INSTANCE), SIO_RELEASE_PORT_RESERVATION and
+ * SIO_ASSOCIATE_PORT_RESERVATION (in INET_PORT_RESERVATION_TOKEN) are
+ * portres's; every other code is Wine's builtin's.
+ *
+ * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
+ * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),
+ * WSAEFAULT (NULL or unreadable input, unwritable output or ret_size),
+ * WSAEINVAL (input or acquire's output too short, count 0 or block past
+ * 65535, unknown/0/persistent token on release, unknown/0 token or other
+ * protocol on associate, socket already bound on associate),
+ * WSAEADDRINUSE (acquire: block overlaps a reservation or a bound port, or
+ * no free block), WSAEACCES (another process's runtime token; a persistent
+ * token without administrator rights), WSAENOBUFS (pool full).
+ * Source: SPEC §3; learn.microsoft.com SIO_ACQUIRE_PORT_RESERVATION,
+ * SIO_RELEASE_PORT_RESERVATION, SIO_ASSOCIATE_PORT_RESERVATION.
+ */
+int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
+                             DWORD *ret_size, OVERLAPPED *overlapped,
+                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    switch (code)
+    {
+    case SIO_ACQUIRE_PORT_RESERVATION:
+    case SIO_RELEASE_PORT_RESERVATION:
+    case SIO_ASSOCIATE_PORT_RESERVATION:
+        return port_reservation_ioctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+    }
+    return builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+}

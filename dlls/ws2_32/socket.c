@@ -1,0 +1,265 @@
+/*
+ * Sockets associated with a reservation: bind and implicit binds
+ *
+ * SIO_ASSOCIATE_PORT_RESERVATION records (socket, token) here, in this
+ * process only; bind and the implicit binds of connect, WSAConnect, sendto,
+ * WSASendTo and listen then take the socket's port from the reservation's
+ * block (SPEC §3).  Sockets never associated pay one unlocked read.
+ */
+
+#include <stdlib.h>
+
+#include "ws2_32_private.h"
+#include "debug.h"
+
+struct association
+{
+    SOCKET s;
+    UINT64 token;
+    enum portres_proto proto;
+    int family;
+};
+
+static SRWLOCK assoc_lock = SRWLOCK_INIT;
+static struct association *assocs;
+static unsigned int assoc_count, assoc_size;
+
+/* socket_protocol: the socket's reservation protocol and address family.
+ * Returns 0, WSAENOTSOCK (not a socket) or WSAEOPNOTSUPP (neither TCP nor
+ * UDP).  SPEC §3. */
+int socket_protocol( SOCKET s, enum portres_proto *proto, int *family )
+{
+    WSAPROTOCOL_INFOW info;
+    int len = sizeof(info);
+
+    if (builtin.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len ))
+        return builtin.WSAGetLastError();
+    *family = info.iAddressFamily;
+    if (info.iSocketType == SOCK_STREAM && info.iProtocol == IPPROTO_TCP) *proto = PORTRES_TCP;
+    else if (info.iSocketType == SOCK_DGRAM && info.iProtocol == IPPROTO_UDP) *proto = PORTRES_UDP;
+    else return WSAEOPNOTSUPP;
+    if (*family != AF_INET && *family != AF_INET6) return WSAEOPNOTSUPP;
+    return 0;
+}
+
+/* socket_is_bound: TRUE if the socket has a local address */
+BOOL socket_is_bound( SOCKET s )
+{
+    struct sockaddr_storage addr;
+    int len = sizeof(addr);
+    return !builtin.getsockname( s, (struct sockaddr *)&addr, &len );
+}
+
+static struct association *find_association( SOCKET s )
+{
+    for (unsigned int i = 0; i < assoc_count; i++) if (assocs[i].s == s) return &assocs[i];
+    return NULL;
+}
+
+/* associate_socket: remember that s takes its port from token's block;
+ * FALSE when out of memory */
+BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family )
+{
+    struct association *a;
+    BOOL ret = TRUE;
+
+    AcquireSRWLockExclusive( &assoc_lock );
+    if (!(a = find_association( s )))
+    {
+        if (assoc_count == assoc_size)
+        {
+            unsigned int size = assoc_size ? assoc_size * 2 : 16;
+            struct association *new = realloc( assocs, size * sizeof(*new) );
+            if (!new) ret = FALSE;
+            else { assocs = new; assoc_size = size; }
+        }
+        if (ret) a = &assocs[assoc_count++];
+    }
+    if (ret)
+    {
+        a->s = s;
+        a->token = token;
+        a->proto = proto;
+        a->family = family;
+    }
+    ReleaseSRWLockExclusive( &assoc_lock );
+    return ret;
+}
+
+/* forget_socket: drop the association of a socket being closed */
+void forget_socket( SOCKET s )
+{
+    struct association *a;
+
+    if (!assoc_count) return;
+    AcquireSRWLockExclusive( &assoc_lock );
+    if ((a = find_association( s ))) *a = assocs[--assoc_count];
+    ReleaseSRWLockExclusive( &assoc_lock );
+}
+
+static BOOL get_association( SOCKET s, struct association *ret )
+{
+    struct association *a;
+
+    if (!assoc_count) return FALSE;  /* the common case: no lock taken */
+    AcquireSRWLockShared( &assoc_lock );
+    if ((a = find_association( s ))) *ret = *a;
+    ReleaseSRWLockShared( &assoc_lock );
+    return a != NULL;
+}
+
+/* bind s to addr with each port of the block in turn until one is free */
+static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT start, USHORT count )
+{
+    struct sockaddr_storage copy;
+
+    memcpy( &copy, addr, min( len, (int)sizeof(copy) ) );
+    for (unsigned int i = 0; i < count; i++)
+    {
+        USHORT port = portres_htons( (USHORT)(start + i) );
+        int err;
+
+        if (copy.ss_family == AF_INET) ((struct sockaddr_in *)&copy)->sin_port = port;
+        else ((struct sockaddr_in6 *)&copy)->sin6_port = port;
+        if (!builtin.bind( s, (struct sockaddr *)&copy, len )) return 0;
+        err = builtin.WSAGetLastError();
+        if (err != WSAEADDRINUSE && err != WSAEACCES) return SOCKET_ERROR;
+    }
+    SetLastError( WSAEADDRINUSE );
+    return SOCKET_ERROR;
+}
+
+static USHORT addr_port( const struct sockaddr *addr )
+{
+    return addr->sa_family == AF_INET ? ((const struct sockaddr_in *)addr)->sin_port
+                                      : ((const struct sockaddr_in6 *)addr)->sin6_port;
+}
+
+/* the port-0 bind of an associated socket: from its reservation's block.
+ * Returns -2 when the call is not ours to handle. */
+static int reserved_bind( const struct association *a, SOCKET s, const struct sockaddr *addr, int len )
+{
+    USHORT start, count;
+
+    if (!addr || IsBadReadPtr( addr, sizeof(struct sockaddr) ) || addr->sa_family != a->family) return -2;
+    if (len < (a->family == AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6)) ||
+        IsBadReadPtr( addr, len ))
+        return -2;
+    if (addr_port( addr )) return -2;  /* an explicit port: an ordinary bind [obs: msquic] */
+    if (!reservation_block( a->token, &start, &count ))
+    {
+        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)a->token );
+        return -2;
+    }
+    TRACE( "socket %#Ix: binding in %u+%u\n", s, start, count );
+    return bind_in_block( s, addr, len, start, count );
+}
+
+/* the implicit bind of connect, sendto and listen, done from the block of
+ * an associated socket that is still unbound; 0 when nothing to do */
+static int implicit_bind( SOCKET s, BOOL udp_only )
+{
+    struct association a;
+    struct sockaddr_in6 any6 = { .sin6_family = AF_INET6 };
+    struct sockaddr_in any4 = { .sin_family = AF_INET };
+    int ret;
+
+    if (!get_association( s, &a ) || (udp_only && a.proto != PORTRES_UDP) || socket_is_bound( s )) return 0;
+    if (a.family == AF_INET) ret = reserved_bind( &a, s, (struct sockaddr *)&any4, sizeof(any4) );
+    else ret = reserved_bind( &a, s, (struct sockaddr *)&any6, sizeof(any6) );
+    return ret == -2 ? 0 : ret;
+}
+
+/***********************************************************************
+ *      bind (WS2_32.2)
+ *
+ * Binds s to addr (port in network byte order).  A socket associated with
+ * a reservation (SIO_ASSOCIATE_PORT_RESERVATION) binding port 0 gets a free
+ * port of the reservation's block, or fails WSAEADDRINUSE when none is
+ * free; every other bind is Wine's builtin's, with its errors.
+ * Source: SPEC §3; learn.microsoft.com SIO_ASSOCIATE_PORT_RESERVATION.
+ */
+int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
+{
+    struct association a;
+    int ret;
+
+    if (get_association( s, &a ) && (ret = reserved_bind( &a, s, addr, len )) != -2) return ret;
+    return builtin.bind( s, addr, len );
+}
+
+/***********************************************************************
+ *      connect (WS2_32.4)
+ *
+ * Wine's builtin connect, after the implicit bind of an associated,
+ * unbound socket has taken its port from the reservation (WSAEADDRINUSE
+ * when the block has none free).  Source: SPEC §3.
+ */
+int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
+{
+    if (implicit_bind( s, FALSE )) return SOCKET_ERROR;
+    return builtin.connect( s, addr, len );
+}
+
+/***********************************************************************
+ *      WSAConnect (WS2_32.41)
+ *
+ * As connect, for WSAConnect.  Source: SPEC §3.
+ */
+int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
+                               WSABUF *callee_data, QOS *sqos, QOS *gqos )
+{
+    if (implicit_bind( s, FALSE )) return SOCKET_ERROR;
+    return builtin.WSAConnect( s, addr, len, caller_data, callee_data, sqos, gqos );
+}
+
+/***********************************************************************
+ *      sendto (WS2_32.20)
+ *
+ * Wine's builtin sendto, after the implicit bind of an associated, unbound
+ * UDP socket has taken its port from the reservation.  Source: SPEC §3.
+ */
+int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen )
+{
+    if (implicit_bind( s, TRUE )) return SOCKET_ERROR;
+    return builtin.sendto( s, buf, len, flags, to, tolen );
+}
+
+/***********************************************************************
+ *      WSASendTo (WS2_32.90)
+ *
+ * As sendto, for WSASendTo.  Source: SPEC §3.
+ */
+int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sent, DWORD flags,
+                              const struct sockaddr *to, int tolen, OVERLAPPED *overlapped,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    if (implicit_bind( s, TRUE )) return SOCKET_ERROR;
+    return builtin.WSASendTo( s, buffers, count, sent, flags, to, tolen, overlapped, completion );
+}
+
+/***********************************************************************
+ *      listen (WS2_32.13)
+ *
+ * Wine's builtin listen, after the implicit bind of an associated, unbound
+ * socket.  Source: SPEC §3, §4.
+ */
+int WINAPI portres_listen( SOCKET s, int backlog )
+{
+    if (implicit_bind( s, FALSE )) return SOCKET_ERROR;
+    return builtin.listen( s, backlog );
+}
+
+/***********************************************************************
+ *      closesocket (WS2_32.3)
+ *
+ * Ends the runtime reservations acquired on s and its association, then
+ * closes it with Wine's builtin (WSAENOTSOCK and the rest are its errors).
+ * Source: SPEC §3 ("lives until ... the acquiring socket is closed").
+ */
+int WINAPI portres_closesocket( SOCKET s )
+{
+    forget_socket( s );
+    release_socket_reservations( s );
+    return builtin.closesocket( s );
+}

@@ -1,0 +1,54 @@
+/*
+ * portres ws2_32.dll: private declarations
+ */
+
+#ifndef PORTRES_WS2_32_PRIVATE_H
+#define PORTRES_WS2_32_PRIVATE_H
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+
+#include "shared.h"
+
+#ifndef SIO_ACQUIRE_PORT_RESERVATION
+#define SIO_ACQUIRE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 100)
+#define SIO_RELEASE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 101)
+#define SIO_ASSOCIATE_PORT_RESERVATION _WSAIOW(IOC_VENDOR, 102)
+#endif
+
+/* the functions of Wine's builtin ws2_32.dll that portres calls or wraps */
+struct ws2_32_builtin
+{
+    int (WINAPI *bind)( SOCKET, const struct sockaddr *, int );
+    int (WINAPI *closesocket)( SOCKET );
+    int (WINAPI *connect)( SOCKET, const struct sockaddr *, int );
+    int (WINAPI *getsockname)( SOCKET, struct sockaddr *, int * );
+    int (WINAPI *getsockopt)( SOCKET, int, int, char *, int * );
+    int (WINAPI *listen)( SOCKET, int );
+    int (WINAPI *sendto)( SOCKET, const char *, int, int, const struct sockaddr *, int );
+    int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
+    SOCKET (WINAPI *socket)( int, int, int );
+    int (WINAPI *WSAConnect)( SOCKET, const struct sockaddr *, int, WSABUF *, WSABUF *, QOS *, QOS * );
+    int (WINAPI *WSAGetLastError)( void );
+    int (WINAPI *WSAIoctl)( SOCKET, DWORD, void *, DWORD, void *, DWORD, DWORD *, OVERLAPPED *,
+                            LPWSAOVERLAPPED_COMPLETION_ROUTINE );
+    int (WINAPI *WSASendTo)( SOCKET, WSABUF *, DWORD, DWORD *, DWORD, const struct sockaddr *, int,
+                             OVERLAPPED *, LPWSAOVERLAPPED_COMPLETION_ROUTINE );
+};
+extern struct ws2_32_builtin builtin;
+
+/* socket.c */
+int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
+BOOL socket_is_bound( SOCKET s );
+BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
+void forget_socket( SOCKET s );
+
+/* reservation.c */
+int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
+                            DWORD *ret_size, OVERLAPPED *overlapped,
+                            LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
+BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
+void release_socket_reservations( SOCKET s );
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * Finding Wine's builtin DLL and forwarding to it
+ *
+ * SPEC §5: a proxy next to the program gets the builtin back from
+ * LoadLibraryW(<system dir>\name); a proxy installed in system32 gets
+ * itself from that call and must load the builtin by its path under
+ * %WINEDLLDIRn%.  Both cases are handled by trying the path first.
+ */
+
+#include <stdio.h>
+
+#include "forward.h"
+#include "debug.h"
+
+#ifdef _WIN64
+# define BUILTIN_ARCH_DIR L"x86_64-windows"
+#else
+# define BUILTIN_ARCH_DIR L"i386-windows"
+#endif
+
+static HMODULE try_load( HMODULE self, const WCHAR *path )
+{
+    HMODULE mod = LoadLibraryW( path );
+    if (mod && mod == self)
+    {
+        FreeLibrary( mod );
+        return NULL;
+    }
+    return mod;
+}
+
+/* portres_load_builtin: load Wine's builtin DLL of this name (e.g.
+ * L"ws2_32.dll"), never returning self.  NULL outside Wine or when no
+ * builtin is found. */
+HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
+{
+    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64];
+    HMODULE mod;
+
+    for (int i = 0; i < 10; i++)
+    {
+        DWORD len;
+        swprintf( var, ARRAYSIZE(var), L"WINEDLLDIR%d", i );
+        len = GetEnvironmentVariableW( var, dir, ARRAYSIZE(dir) );
+        if (!len || len >= (DWORD)ARRAYSIZE(dir)) continue;
+        swprintf( path, ARRAYSIZE(path), L"%ls\\%ls\\%ls", dir, BUILTIN_ARCH_DIR, name );
+        if ((mod = try_load( self, path ))) return mod;
+    }
+    if (GetSystemDirectoryW( dir, ARRAYSIZE(dir) ))
+    {
+        swprintf( path, ARRAYSIZE(path), L"%ls\\%ls", dir, name );
+        if ((mod = try_load( self, path ))) return mod;
+    }
+    ERR( "builtin %ls not found\n", name );
+    return NULL;
+}
+
+/* portres_forward_init: point every forwarded export at the builtin's
+ * function; exports the builtin lacks keep their missing-export stub */
+void portres_forward_init( HMODULE builtin )
+{
+    unsigned int missing = 0;
+
+    if (!builtin) return;
+    for (unsigned int i = 0; i < portres_forward_count; i++)
+    {
+        const struct portres_forward *fwd = &portres_forward_exports[i];
+        FARPROC proc = GetProcAddress( builtin, fwd->noname ? (LPCSTR)(ULONG_PTR)fwd->ordinal : fwd->name );
+        if (proc) portres_forward_table[i] = (void *)proc;
+        else missing++;
+    }
+    TRACE( "%u of %u forwarded exports are missing from the builtin\n", missing, portres_forward_count );
+}
+
+/* portres_missing_export: called by the stub of an export the builtin
+ * lacks; sets the DLL's error and returns its failure value (no abort) */
+ULONG_PTR __cdecl portres_missing_export( unsigned int index )
+{
+    if (index < portres_forward_count)
+        WARN( "%s is not implemented by Wine's builtin\n", portres_forward_exports[index].name );
+    SetLastError( portres_missing_error );
+    return portres_missing_result;
+}

@@ -1,0 +1,255 @@
+/*
+ * The reservation pool's data structure: slots, per-protocol bitmaps, tokens
+ *
+ * Pure logic over struct portres_pool; the caller holds the pool mutex.
+ * A slot is in use when its token is non-zero; the token is written last
+ * when adding and cleared first when removing, so a process that dies in
+ * the middle leaves at worst a slot whose bitmap bits portres_pool_repair()
+ * recomputes.
+ */
+
+#include <string.h>
+
+#include "pool.h"
+
+static void set_bits( struct portres_pool *pool, unsigned int proto, uint32_t start, uint32_t count, int on )
+{
+    for (uint32_t p = start; p < start + count; p++)
+    {
+        if (on) pool->bitmap[proto][p >> 3] |= 1u << (p & 7);
+        else pool->bitmap[proto][p >> 3] &= ~(1u << (p & 7));
+    }
+}
+
+/* portres_range_valid: 1 if ports start..start+count-1 (host order) are a
+ * valid block: start and count non-zero and the block ends at or before
+ * port 65535 (SPEC §2, §3: ERROR_INVALID_PARAMETER / WSAEINVAL otherwise). */
+int portres_range_valid( uint32_t start, uint32_t count )
+{
+    return start >= 1 && count >= 1 && start <= 65535 && count <= 65535 && start + count - 1 <= 65535;
+}
+
+/* portres_pool_init: empty pool; token_seed makes tokens differ between
+ * pool instances (so a token from an earlier Wine session is not reused) */
+void portres_pool_init( struct portres_pool *pool, uint64_t token_seed )
+{
+    memset( pool, 0, sizeof(*pool) );
+    pool->version = PORTRES_POOL_VERSION;
+    pool->next_token = (token_seed & ~PORTRES_PERSISTENT_TOKEN_BIT & ~0xffffffffull) | 1;
+    pool->magic = PORTRES_POOL_MAGIC;
+}
+
+/* portres_pool_is_reserved: 1 if port (host order) is in any reservation of proto; O(1) */
+int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port )
+{
+    return (pool->bitmap[proto][port >> 3] >> (port & 7)) & 1;
+}
+
+/* portres_pool_find_overlap: first reservation of proto sharing a port with
+ * start..start+count-1, or NULL */
+struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,
+                                                       uint16_t start, uint16_t count )
+{
+    uint32_t end = (uint32_t)start + count;
+    uint32_t p;
+
+    /* the bitmap answers the common case without walking the slots */
+    for (p = start; p < end; p++) if (portres_pool_is_reserved( pool, proto, p )) break;
+    if (p == end) return NULL;
+
+    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    {
+        struct portres_reservation *res = &pool->res[i];
+        if (!res->token || res->proto != proto) continue;
+        if (res->start < end && (uint32_t)res->start + res->count > start) return res;
+    }
+    return NULL;
+}
+
+/* portres_pool_find_token: the reservation holding token, or NULL (also for token 0) */
+struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token )
+{
+    if (!token) return NULL;
+    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+        if (pool->res[i].token == token) return &pool->res[i];
+    return NULL;
+}
+
+/* portres_pool_find_exact: the reservation of proto with exactly this block
+ * and kind (persistent or runtime), or NULL */
+struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, enum portres_proto proto,
+                                                     uint16_t start, uint16_t count, int persistent )
+{
+    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    {
+        struct portres_reservation *res = &pool->res[i];
+        if (res->token && res->proto == proto && res->start == start && res->count == count &&
+            !res->persistent == !persistent)
+            return res;
+    }
+    return NULL;
+}
+
+/* portres_pool_new_token: a token no reservation holds; persistent tokens
+ * have PORTRES_PERSISTENT_TOKEN_BIT set, runtime tokens never; never 0 */
+uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent )
+{
+    for (;;)
+    {
+        uint64_t token = ++pool->next_token & ~PORTRES_PERSISTENT_TOKEN_BIT;
+        if (persistent) token |= PORTRES_PERSISTENT_TOKEN_BIT;
+        if (token && token != PORTRES_PERSISTENT_TOKEN_BIT && !portres_pool_find_token( pool, token ))
+            return token;
+    }
+}
+
+/* portres_pool_add: store a copy of *tmpl (token, block, proto, owner...)
+ * in a free slot.  Returns the slot, or NULL when the block is invalid or
+ * overlaps a reservation of its protocol, the token is 0 or taken, or the
+ * pool is full. */
+struct portres_reservation *portres_pool_add( struct portres_pool *pool, const struct portres_reservation *tmpl )
+{
+    struct portres_reservation *res = NULL;
+    uint32_t i;
+
+    if (tmpl->proto >= PORTRES_PROTO_COUNT || !portres_range_valid( tmpl->start, tmpl->count )) return NULL;
+    if (!tmpl->token || portres_pool_find_token( pool, tmpl->token )) return NULL;
+    if (portres_pool_find_overlap( pool, tmpl->proto, tmpl->start, tmpl->count )) return NULL;
+
+    for (i = 0; i < pool->used; i++) if (!pool->res[i].token) break;
+    if (i == PORTRES_MAX_RESERVATIONS) return NULL;
+    res = &pool->res[i];
+
+    *res = *tmpl;
+    res->token = 0;
+    set_bits( pool, tmpl->proto, tmpl->start, tmpl->count, 1 );
+    pool->live[tmpl->proto]++;
+    if (i == pool->used) pool->used++;
+    res->token = tmpl->token;  /* last: the slot is now in use */
+    return res;
+}
+
+/* portres_pool_remove: free a slot returned by one of the find functions */
+void portres_pool_remove( struct portres_pool *pool, struct portres_reservation *res )
+{
+    if (!res->token) return;
+    res->token = 0;  /* first: the slot is no longer in use */
+    set_bits( pool, res->proto, res->start, res->count, 0 );
+    if (pool->live[res->proto]) pool->live[res->proto]--;
+    while (pool->used && !pool->res[pool->used - 1].token) pool->used--;
+}
+
+/* portres_pool_remove_owner: drop every runtime reservation of owner; returns how many */
+unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner )
+{
+    unsigned int n = 0;
+    for (uint32_t i = pool->used; i-- > 0;)
+        if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner)
+        {
+            portres_pool_remove( pool, &pool->res[i] );
+            n++;
+        }
+    return n;
+}
+
+/* portres_pool_remove_socket: drop the runtime reservations owner acquired on socket */
+unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket )
+{
+    unsigned int n = 0;
+    for (uint32_t i = pool->used; i-- > 0;)
+        if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner &&
+            pool->res[i].socket == socket)
+        {
+            portres_pool_remove( pool, &pool->res[i] );
+            n++;
+        }
+    return n;
+}
+
+/* portres_pool_remove_persistent: drop every persistent reservation (before
+ * reloading them from the registry); returns how many */
+unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
+{
+    unsigned int n = 0;
+    for (uint32_t i = pool->used; i-- > 0;)
+        if (pool->res[i].token && pool->res[i].persistent)
+        {
+            portres_pool_remove( pool, &pool->res[i] );
+            n++;
+        }
+    return n;
+}
+
+/* portres_pool_repair: after a process died holding the pool mutex, rebuild
+ * the bitmaps, counters and high-water mark from the slots, dropping slots
+ * that are malformed or overlap an earlier one.  Returns slots dropped. */
+unsigned int portres_pool_repair( struct portres_pool *pool )
+{
+    unsigned int dropped = 0;
+
+    memset( pool->bitmap, 0, sizeof(pool->bitmap) );
+    memset( pool->live, 0, sizeof(pool->live) );
+    pool->used = PORTRES_MAX_RESERVATIONS;
+    for (uint32_t i = 0; i < PORTRES_MAX_RESERVATIONS; i++)
+    {
+        struct portres_reservation *res = &pool->res[i];
+        if (!res->token) continue;
+        if (res->proto >= PORTRES_PROTO_COUNT || !portres_range_valid( res->start, res->count ) ||
+            !res->persistent != !(res->token & PORTRES_PERSISTENT_TOKEN_BIT) ||
+            portres_pool_find_overlap( pool, res->proto, res->start, res->count ))
+        {
+            res->token = 0;
+            dropped++;
+            continue;
+        }
+        set_bits( pool, res->proto, res->start, res->count, 1 );
+        pool->live[res->proto]++;
+    }
+    while (pool->used && !pool->res[pool->used - 1].token) pool->used--;
+    pool->magic = PORTRES_POOL_MAGIC;
+    pool->version = PORTRES_POOL_VERSION;
+    return dropped;
+}
+
+/* portres_pool_find_free: find count consecutive ports inside
+ * first..first+range-1, none reserved and each accepted by port_free (which
+ * may be NULL), trying start positions from offset onwards and wrapping
+ * once.  Stores the first port in *start and returns 1, or returns 0. */
+int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
+                            uint32_t first, uint32_t range, uint32_t offset,
+                            portres_port_free_fn port_free, void *ctx, uint16_t *start )
+{
+    uint32_t positions, pos, examined = 0;
+
+    if (!count || range < count || !portres_range_valid( first, range )) return 0;
+    positions = range - count + 1;
+    pos = offset % positions;
+
+    while (examined < positions)
+    {
+        uint32_t s = first + pos, bad = count;
+
+        for (uint32_t j = 0; j < count; j++)
+            if (portres_pool_is_reserved( pool, proto, s + j )) { bad = j; break; }
+        if (bad == count && port_free)
+            for (uint32_t j = 0; j < count; j++)
+                if (!port_free( ctx, proto, s + j )) { bad = j; break; }
+        if (bad == count)
+        {
+            *start = s;
+            return 1;
+        }
+        /* every start up to s + bad contains the bad port: skip them */
+        if (pos + bad + 1 >= positions)
+        {
+            examined += positions - pos;
+            pos = 0;
+        }
+        else
+        {
+            examined += bad + 1;
+            pos += bad + 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * The reservation pool: the one layout shared by every process of a prefix
+ *
+ * The pool lives in a named section (see shared.c) and is only changed
+ * under the pool mutex.  This header and pool.c need no Win32: they are
+ * unit-tested and fuzzed natively.  Ports here are in host byte order.
+ */
+
+#ifndef PORTRES_POOL_H
+#define PORTRES_POOL_H
+
+#include <stdint.h>
+
+#define PORTRES_POOL_MAGIC    0x70727331u  /* "prs1" */
+#define PORTRES_POOL_VERSION  1
+#define PORTRES_MAX_RESERVATIONS 4096
+
+/* the dynamic port range wildcard acquires draw from (Windows default) */
+#define PORTRES_DYNAMIC_FIRST 49152
+#define PORTRES_DYNAMIC_COUNT 16384
+
+/* persistent tokens have the top bit set, runtime tokens never do [dec] */
+#define PORTRES_PERSISTENT_TOKEN_BIT (1ull << 63)
+
+enum portres_proto { PORTRES_TCP = 0, PORTRES_UDP = 1, PORTRES_PROTO_COUNT };
+
+struct portres_reservation
+{
+    uint64_t token;      /* 0: free slot */
+    uint64_t socket;     /* acquiring socket (runtime) */
+    uint32_t owner;      /* owner id (runtime), 0 for persistent */
+    uint32_t pid;        /* owner's process id, for display */
+    uint16_t start;      /* first port, host order */
+    uint16_t count;      /* number of ports */
+    uint8_t  proto;      /* enum portres_proto */
+    uint8_t  persistent;
+    uint16_t reserved;
+};
+
+struct portres_pool
+{
+    uint32_t magic;
+    uint32_t version;
+    uint32_t next_owner;   /* last owner id handed out */
+    uint32_t used;         /* slots 0..used-1 may be in use */
+    uint64_t next_token;   /* token counter */
+    uint32_t live[PORTRES_PROTO_COUNT];  /* reservations per protocol */
+    uint8_t  bitmap[PORTRES_PROTO_COUNT][65536 / 8];  /* reserved ports */
+    struct portres_reservation res[PORTRES_MAX_RESERVATIONS];
+};
+
+/* callback telling whether a port is free of bound sockets */
+typedef int (*portres_port_free_fn)( void *ctx, enum portres_proto proto, uint16_t port );
+
+int portres_range_valid( uint32_t start, uint32_t count );
+void portres_pool_init( struct portres_pool *pool, uint64_t token_seed );
+int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port );
+struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,
+                                                       uint16_t start, uint16_t count );
+struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token );
+struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, enum portres_proto proto,
+                                                     uint16_t start, uint16_t count, int persistent );
+uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent );
+struct portres_reservation *portres_pool_add( struct portres_pool *pool, const struct portres_reservation *tmpl );
+void portres_pool_remove( struct portres_pool *pool, struct portres_reservation *res );
+unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner );
+unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket );
+unsigned int portres_pool_remove_persistent( struct portres_pool *pool );
+unsigned int portres_pool_repair( struct portres_pool *pool );
+int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
+                            uint32_t first, uint32_t range, uint32_t offset,
+                            portres_port_free_fn port_free, void *ctx, uint16_t *start );
+
+/* registry value format of a persistent reservation (regvalue.c) */
+#define PORTRES_REGVALUE_NAME_MAX 12   /* "65535-65535" */
+#define PORTRES_REGVALUE_DATA_MAX 19   /* "0x" + 16 hex digits */
+int portres_regvalue_name( char *buf, unsigned int size, uint16_t start, uint16_t count );
+int portres_regvalue_data( char *buf, unsigned int size, uint64_t token );
+int portres_regvalue_parse( const char *name, const char *data, enum portres_proto proto,
+                            struct portres_reservation *res );
+
+#endif /* PORTRES_POOL_H */

@@ -1,0 +1,268 @@
+/*
+ * The pool in wineserver objects (see shared.h)
+ *
+ * Names live in the prefix's wineserver, so every process of the prefix
+ * shares them and no other prefix sees them.  When a process dies, the
+ * wineserver closes its handles: its owner event disappears (so its
+ * runtime reservations can be reclaimed), and if it held the pool mutex
+ * the next waiter gets WAIT_ABANDONED and repairs the pool.
+ */
+
+#include <stdio.h>
+
+#include "shared.h"
+#include "debug.h"
+
+#define POOL_SECTION_NAME L"Global\\portres-pool-1"
+#define POOL_MUTEX_NAME   L"Global\\portres-mutex-1"
+#define OWNER_EVENT_FMT   L"Global\\portres-owner-1-%lu"
+
+static HANDLE pool_section, pool_mutex, owner_event;
+static struct portres_pool *pool_view;
+static DWORD self_owner;
+
+C_ASSERT( sizeof(struct portres_reservation) == 32 );
+C_ASSERT( FIELD_OFFSET(struct portres_pool, res) % 8 == 0 );
+
+static const WCHAR *const proto_keys[PORTRES_PROTO_COUNT] = { L"Tcp", L"Udp" };
+
+static HKEY open_proto_key( enum portres_proto proto, BOOL create )
+{
+    WCHAR path[64];
+    HKEY key;
+    LONG err;
+
+    swprintf( path, ARRAYSIZE(path), L"%ls\\%ls", PORTRES_REGISTRY_KEY, proto_keys[proto] );
+    /* KEY_WOW64_64KEY: 32-bit and 64-bit processes share one list */
+    if (create)
+        err = RegCreateKeyExW( HKEY_LOCAL_MACHINE, path, 0, NULL, 0, KEY_READ | KEY_WRITE | KEY_WOW64_64KEY,
+                               NULL, &key, NULL );
+    else
+        err = RegOpenKeyExW( HKEY_LOCAL_MACHINE, path, 0, KEY_READ | KEY_WOW64_64KEY, &key );
+    return err ? NULL : key;
+}
+
+/* load the persistent reservations of the prefix's registry into the pool;
+ * malformed or conflicting values are skipped with a WARN line */
+static void load_registry( struct portres_pool *pool )
+{
+    for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
+    {
+        HKEY key = open_proto_key( proto, FALSE );
+        char name[64], data[64];
+
+        if (!key) continue;
+        for (DWORD i = 0;; i++)
+        {
+            DWORD name_len = sizeof(name), data_len = sizeof(data) - 1, type;
+            struct portres_reservation res;
+            LONG err = RegEnumValueA( key, i, name, &name_len, NULL, &type, (BYTE *)data, &data_len );
+
+            if (err == ERROR_NO_MORE_ITEMS) break;
+            if (err == ERROR_MORE_DATA || (!err && type != REG_SZ))
+            {
+                WARN( "skipping malformed %ls value %u\n", proto_keys[proto], (unsigned)i );
+                continue;
+            }
+            if (err) break;
+            data[data_len] = 0;
+            if (!portres_regvalue_parse( name, data, proto, &res ))
+                WARN( "skipping malformed %ls value %s=%s\n", proto_keys[proto], name, data );
+            else if (!portres_pool_add( pool, &res ))
+                WARN( "skipping conflicting %ls value %s=%s\n", proto_keys[proto], name, data );
+        }
+        RegCloseKey( key );
+    }
+}
+
+static uint64_t token_seed( void )
+{
+    LARGE_INTEGER now;
+    QueryPerformanceCounter( &now );
+    return ((uint64_t)now.QuadPart << 32) ^ ((uint64_t)GetCurrentProcessId() << 48) ^ GetTickCount();
+}
+
+static BOOL open_pool( void )
+{
+    HANDLE section, mutex;
+    void *view;
+
+    if (pool_view) return TRUE;
+    if (!(mutex = CreateMutexW( NULL, FALSE, POOL_MUTEX_NAME ))) goto fail;
+    if (!(section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
+                                        sizeof(struct portres_pool), POOL_SECTION_NAME )))
+    {
+        CloseHandle( mutex );
+        goto fail;
+    }
+    if (!(view = MapViewOfFile( section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(struct portres_pool) )))
+    {
+        CloseHandle( section );
+        CloseHandle( mutex );
+        goto fail;
+    }
+    /* two threads may race here; the loser drops its handles */
+    if (InterlockedCompareExchangePointer( (void **)&pool_view, view, NULL ))
+    {
+        UnmapViewOfFile( view );
+        CloseHandle( section );
+        CloseHandle( mutex );
+        return TRUE;
+    }
+    pool_section = section;
+    pool_mutex = mutex;
+    return TRUE;
+fail:
+    ERR( "cannot open the reservation pool, error %lu\n", GetLastError() );
+    return FALSE;
+}
+
+/* portres_lock: take the pool mutex and return the pool, set up on first
+ * use with the registry's persistent reservations, repaired if its last
+ * holder died inside the lock.  NULL if the pool cannot be opened. */
+struct portres_pool *portres_lock( void )
+{
+    DWORD ret;
+
+    if (!open_pool()) return NULL;
+    ret = WaitForSingleObject( pool_mutex, INFINITE );
+    if (ret == WAIT_ABANDONED)
+    {
+        unsigned int dropped = portres_pool_repair( pool_view );
+        WARN( "a process died holding the pool lock: repaired, %u slots dropped\n", dropped );
+        /* the registry is the truth for persistent reservations */
+        portres_pool_remove_persistent( pool_view );
+        load_registry( pool_view );
+    }
+    else if (ret != WAIT_OBJECT_0)
+    {
+        ERR( "cannot lock the reservation pool, error %lu\n", GetLastError() );
+        return NULL;
+    }
+    if (pool_view->magic != PORTRES_POOL_MAGIC || pool_view->version != PORTRES_POOL_VERSION)
+    {
+        portres_pool_init( pool_view, token_seed() );
+        load_registry( pool_view );
+    }
+    return pool_view;
+}
+
+/* portres_unlock: release the pool mutex taken by portres_lock */
+void portres_unlock( void )
+{
+    ReleaseMutex( pool_mutex );
+}
+
+/* portres_self_owner: this process's owner id, creating its owner event on
+ * first use; pool locked.  0 if the event cannot be created. */
+DWORD portres_self_owner( struct portres_pool *pool )
+{
+    WCHAR name[64];
+
+    if (self_owner) return self_owner;
+    for (int tries = 0; tries < 16; tries++)
+    {
+        DWORD owner = ++pool->next_owner;
+        HANDLE event;
+
+        if (!owner) continue;
+        swprintf( name, ARRAYSIZE(name), OWNER_EVENT_FMT, owner );
+        if (!(event = CreateEventW( NULL, TRUE, FALSE, name ))) break;
+        if (GetLastError() == ERROR_ALREADY_EXISTS)
+        {
+            CloseHandle( event );  /* taken by a process of an earlier pool */
+            continue;
+        }
+        owner_event = event;
+        self_owner = owner;
+        return owner;
+    }
+    ERR( "cannot create an owner event, error %lu\n", GetLastError() );
+    return 0;
+}
+
+/* portres_owner_alive: FALSE once the process that was owner has ended
+ * (its owner event is gone); one wineserver round trip */
+BOOL portres_owner_alive( DWORD owner )
+{
+    WCHAR name[64];
+    HANDLE event;
+
+    if (owner == self_owner) return TRUE;
+    swprintf( name, ARRAYSIZE(name), OWNER_EVENT_FMT, owner );
+    if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name )))
+        return GetLastError() != ERROR_FILE_NOT_FOUND;
+    CloseHandle( event );
+    return TRUE;
+}
+
+/* portres_find_conflict: first reservation of proto overlapping the block
+ * start..start+count-1 (host order), after reclaiming the reservations of
+ * dead owners found on the way; pool locked.  NULL if none. */
+struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
+                                                   USHORT start, USHORT count )
+{
+    struct portres_reservation *res;
+
+    while ((res = portres_pool_find_overlap( pool, proto, start, count )))
+    {
+        DWORD owner = res->owner;
+        if (res->persistent || portres_owner_alive( owner )) return res;
+        TRACE( "reclaiming %u reservations of dead owner %lu\n",
+               portres_pool_remove_owner( pool, owner ), owner );
+    }
+    return NULL;
+}
+
+/* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */
+BOOL portres_is_admin( void )
+{
+    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
+    PSID admins;
+    BOOL member = FALSE;
+
+    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
+                                   0, 0, 0, 0, 0, 0, &admins ))
+        return FALSE;
+    if (!CheckTokenMembership( NULL, admins, &member )) member = FALSE;
+    FreeSid( admins );
+    return member;
+}
+
+/* portres_registry_store: add (add = TRUE) or delete the registry value of
+ * persistent reservation res; returns a Win32 error code */
+LONG portres_registry_store( enum portres_proto proto, const struct portres_reservation *res, BOOL add )
+{
+    char name[PORTRES_REGVALUE_NAME_MAX], data[PORTRES_REGVALUE_DATA_MAX];
+    HKEY key;
+    LONG err;
+
+    if (!portres_regvalue_name( name, sizeof(name), res->start, res->count ) ||
+        !portres_regvalue_data( data, sizeof(data), res->token ))
+        return ERROR_INVALID_PARAMETER;
+    if (!(key = open_proto_key( proto, TRUE ))) return ERROR_ACCESS_DENIED;
+    if (add) err = RegSetValueExA( key, name, 0, REG_SZ, (const BYTE *)data, strlen( data ) + 1 );
+    else err = RegDeleteValueA( key, name );
+    RegCloseKey( key );
+    return err;
+}
+
+/* portres_shared_detach: on DLL unload or process exit, give back this
+ * process's runtime reservations and close its handles */
+void portres_shared_detach( void )
+{
+    struct portres_pool *pool;
+
+    if (self_owner && (pool = portres_lock()))
+    {
+        portres_pool_remove_owner( pool, self_owner );
+        portres_unlock();
+    }
+    if (owner_event) CloseHandle( owner_event );
+    if (pool_view) UnmapViewOfFile( pool_view );
+    if (pool_section) CloseHandle( pool_section );
+    if (pool_mutex) CloseHandle( pool_mutex );
+    owner_event = pool_section = pool_mutex = NULL;
+    pool_view = NULL;
+    self_owner = 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * The pool as every process of a prefix sees it: a named section and a
+ * named mutex in the wineserver, and a named event per owner process whose
+ * lifetime is that process's (SPEC §5).  Win32 glue shared by both DLLs.
+ */
+
+#ifndef PORTRES_SHARED_H
+#define PORTRES_SHARED_H
+
+#include <windows.h>
+
+#include "pool.h"
+
+/* ports in network byte order <-> host order (x86 is little-endian) */
+#define portres_ntohs( x ) ((USHORT)__builtin_bswap16( x ))
+#define portres_htons( x ) ((USHORT)__builtin_bswap16( x ))
+
+#define PORTRES_REGISTRY_KEY L"Software\\Wine\\Portres"
+
+struct portres_pool *portres_lock( void );
+void portres_unlock( void );
+DWORD portres_self_owner( struct portres_pool *pool );
+BOOL portres_owner_alive( DWORD owner );
+struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
+                                                   USHORT start, USHORT count );
+BOOL portres_is_admin( void );
+LONG portres_registry_store( enum portres_proto proto, const struct portres_reservation *res, BOOL add );
+void portres_shared_detach( void );
+
+#endif /* PORTRES_SHARED_H */
