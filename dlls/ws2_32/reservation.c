@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "ws2_32_private.h"
+#include <winternl.h>
 #include "debug.h"
 
 /* the runtime reservations this process acquired: lets closesocket skip
@@ -197,6 +198,44 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     return err;
 }
 
+/* Wine's private socket ioctl that completes a request with the status
+ * given as input through the usual legs: event, APC, completion port
+ * (SPEC §5).  It always reports 0 bytes. */
+#define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG reserved )
+{
+    LPWSAOVERLAPPED_COMPLETION_ROUTINE func = context;
+    func( iosb->Status ? WSAEINVAL : 0, (DWORD)iosb->Information, (OVERLAPPED *)iosb, 0 );
+}
+
+/* report the successful completion of an overlapped request: hEvent is
+ * signalled, or the completion routine queued as an APC, or a packet
+ * posted to the socket's completion port (not when hEvent has its low bit
+ * set, nor with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).  Returns 0 or a
+ * Winsock error. */
+static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
+                                DWORD bytes )
+{
+    NTSTATUS status = 0, ret;
+    HANDLE event = overlapped->hEvent;
+    void *context = ((ULONG_PTR)overlapped->hEvent & 1) ? NULL : overlapped;
+    PIO_APC_ROUTINE apc = NULL;
+
+    if (completion)
+    {
+        event = NULL;
+        context = completion;
+        apc = (PIO_APC_ROUTINE)completion_apc;
+    }
+    ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
+                                 IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
+    /* the event is set already; the APC and WSAGetOverlappedResult read the
+     * count from the OVERLAPPED later, the completion-port packet keeps 0 */
+    overlapped->InternalHigh = bytes;
+    return ret ? WSAEINVAL : 0;
+}
+
 /* port_reservation_ioctl: WSAIoctl for the three codes; returns 0 or
  * SOCKET_ERROR with the error set (see the WSAIoctl comment) */
 int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
@@ -213,8 +252,8 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
     if (!in) { err = WSAEFAULT; goto done; }
     if (in_size < in_needed) { err = WSAEINVAL; goto done; }
     if (IsBadReadPtr( in, in_needed )) { err = WSAEFAULT; goto done; }
-    if (ret_size && IsBadWritePtr( ret_size, sizeof(*ret_size) )) { err = WSAEFAULT; goto done; }
-    if (!ret_size && !overlapped) { err = WSAEFAULT; goto done; }
+    if (!ret_size || IsBadWritePtr( ret_size, sizeof(*ret_size) )) { err = WSAEFAULT; goto done; }
+    if (overlapped && IsBadWritePtr( overlapped, sizeof(*overlapped) )) { err = WSAEFAULT; goto done; }
 
     switch (code)
     {
@@ -231,9 +270,12 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
         break;
     }
 
+    if (!err && overlapped) err = complete_overlapped( s, overlapped, completion, bytes );
+
 done:
     if (ret_size && !IsBadWritePtr( ret_size, sizeof(*ret_size) )) *ret_size = bytes;
-    TRACE( "socket %#Ix code %#lx -> %d\n", s, code, err );
+    TRACE( "socket %#Ix code %#lx in %p %lu out %p %lu overlapped %p -> %d\n", s, code, in, in_size,
+           out, out_size, overlapped, err );
     if (err)
     {
         SetLastError( err );
@@ -249,7 +291,12 @@ done:
  * byte order, 0 for any block of the dynamic port range; out
  * INET_PORT_RESERVATION_INSTANCE), SIO_RELEASE_PORT_RESERVATION and
  * SIO_ASSOCIATE_PORT_RESERVATION (in INET_PORT_RESERVATION_TOKEN) are
- * portres's; every other code is Wine's builtin's.
+ * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
+ * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
+ * lpOverlapped the call completes at once and is also reported through
+ * hEvent, the completion routine (APC) or the completion port; the
+ * completion-port packet carries 0 bytes (SPEC §5), WSAGetOverlappedResult
+ * the true count.
  *
  * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
  * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),
@@ -273,6 +320,13 @@ int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void
     case SIO_RELEASE_PORT_RESERVATION:
     case SIO_ASSOCIATE_PORT_RESERVATION:
         return port_reservation_ioctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+    case SIO_GET_EXTENSION_FUNCTION_POINTER:
+    {
+        int ret = builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+        if (!ret && in && in_size >= sizeof(GUID) && out && out_size >= sizeof(void *))
+            *(void **)out = wrap_extension( in, *(void **)out );
+        return ret;
+    }
     }
     return builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
 }

@@ -43,6 +43,7 @@ int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
 BOOL socket_is_bound( SOCKET s );
 BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
 void forget_socket( SOCKET s );
+void *wrap_extension( const GUID *guid, void *func );
 
 /* reservation.c */
 int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,

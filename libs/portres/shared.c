@@ -147,6 +147,21 @@ struct portres_pool *portres_lock( void )
     return pool_view;
 }
 
+/* portres_pool_view: the pool for reads without the lock (the bitmaps and
+ * live counts of the bind path), set up on first use; NULL if the pool
+ * cannot be opened.  Reads may race with a change: callers that find a
+ * reservation confirm it under the lock. */
+const struct portres_pool *portres_pool_view( void )
+{
+    if (!open_pool()) return NULL;
+    if (pool_view->magic != PORTRES_POOL_MAGIC)
+    {
+        if (!portres_lock()) return NULL;  /* sets it up */
+        portres_unlock();
+    }
+    return pool_view;
+}
+
 /* portres_unlock: release the pool mutex taken by portres_lock */
 void portres_unlock( void )
 {
@@ -179,6 +194,12 @@ DWORD portres_self_owner( struct portres_pool *pool )
     }
     ERR( "cannot create an owner event, error %lu\n", GetLastError() );
     return 0;
+}
+
+/* portres_is_self: TRUE if owner is this process (without creating an owner id) */
+BOOL portres_is_self( DWORD owner )
+{
+    return self_owner && owner == self_owner;
 }
 
 /* portres_owner_alive: FALSE once the process that was owner has ended
