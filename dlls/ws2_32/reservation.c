@@ -137,7 +137,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
         /* wildcard: inside the dynamic port range, from a random place */
         LARGE_INTEGER now;
         QueryPerformanceCounter( &now );
-        if (!portres_pool_find_free( pool, proto, count, PORTRES_DYNAMIC_FIRST, PORTRES_DYNAMIC_COUNT,
+        if (!portres_pool_find_free( pool, proto, count, pool->dyn_first[proto], pool->dyn_count[proto],
                                      (uint32_t)now.QuadPart * 2654435761u, port_is_free, NULL, &start ))
             err = WSAEADDRINUSE;
     }

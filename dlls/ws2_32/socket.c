@@ -187,9 +187,9 @@ static int bind_outside_reservations( const struct portres_pool *pool, enum port
     QueryPerformanceCounter( &now );
     offset = (uint32_t)now.QuadPart * 2654435761u;
     memcpy( &copy, addr, min( len, (int)sizeof(copy) ) );
-    for (uint32_t i = 0; i < PORTRES_DYNAMIC_COUNT && tries < 1024; i++)
+    for (uint32_t i = 0; i < pool->dyn_count[proto] && tries < 1024; i++)
     {
-        USHORT port = PORTRES_DYNAMIC_FIRST + (offset + i) % PORTRES_DYNAMIC_COUNT;
+        USHORT port = pool->dyn_first[proto] + (offset + i) % pool->dyn_count[proto];
         int err;
 
         if (portres_pool_is_reserved( pool, proto, port )) continue;

@@ -29,6 +29,16 @@ int portres_range_valid( uint32_t start, uint32_t count )
     return start >= 1 && count >= 1 && start <= 65535 && count <= 65535 && start + count - 1 <= 65535;
 }
 
+/* portres_dynamic_range_valid: 1 if start..start+count-1 may be the
+ * dynamic port range: start >= 1025, count >= 255, end <= 65535, the limits
+ * of `netsh int ipv4 set dynamicport` (learn.microsoft.com, "The default
+ * dynamic port range for TCP/IP has changed") */
+int portres_dynamic_range_valid( uint32_t start, uint32_t count )
+{
+    return start >= PORTRES_DYNAMIC_MIN_FIRST && count >= PORTRES_DYNAMIC_MIN_COUNT &&
+           portres_range_valid( start, count );
+}
+
 /* portres_pool_init: empty pool; token_seed makes tokens differ between
  * pool instances (so a token from an earlier Wine session is not reused) */
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed )
@@ -36,6 +46,11 @@ void portres_pool_init( struct portres_pool *pool, uint64_t token_seed )
     memset( pool, 0, sizeof(*pool) );
     pool->version = PORTRES_POOL_VERSION;
     pool->next_token = (token_seed & ~PORTRES_PERSISTENT_TOKEN_BIT & ~0xffffffffull) | 1;
+    for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
+    {
+        pool->dyn_first[proto] = PORTRES_DYNAMIC_FIRST;
+        pool->dyn_count[proto] = PORTRES_DYNAMIC_COUNT;
+    }
     pool->magic = PORTRES_POOL_MAGIC;
 }
 
@@ -206,6 +221,12 @@ unsigned int portres_pool_repair( struct portres_pool *pool )
         pool->live[res->proto]++;
     }
     while (pool->used && !pool->res[pool->used - 1].token) pool->used--;
+    for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
+        if (!portres_dynamic_range_valid( pool->dyn_first[proto], pool->dyn_count[proto] ))
+        {
+            pool->dyn_first[proto] = PORTRES_DYNAMIC_FIRST;
+            pool->dyn_count[proto] = PORTRES_DYNAMIC_COUNT;
+        }
     pool->magic = PORTRES_POOL_MAGIC;
     pool->version = PORTRES_POOL_VERSION;
     return dropped;

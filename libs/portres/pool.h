@@ -15,9 +15,12 @@
 #define PORTRES_POOL_VERSION  1
 #define PORTRES_MAX_RESERVATIONS 4096
 
-/* the dynamic port range wildcard acquires draw from (Windows default) */
+/* the dynamic port range wildcard acquires and port-0 binds draw from:
+ * Windows's default, and the limits netsh puts on changing it */
 #define PORTRES_DYNAMIC_FIRST 49152
 #define PORTRES_DYNAMIC_COUNT 16384
+#define PORTRES_DYNAMIC_MIN_FIRST 1025
+#define PORTRES_DYNAMIC_MIN_COUNT 255
 
 /* persistent tokens have the top bit set, runtime tokens never do [dec] */
 #define PORTRES_PERSISTENT_TOKEN_BIT (1ull << 63)
@@ -45,6 +48,8 @@ struct portres_pool
     uint32_t used;         /* slots 0..used-1 may be in use */
     uint64_t next_token;   /* token counter */
     uint32_t live[PORTRES_PROTO_COUNT];  /* reservations per protocol */
+    uint32_t dyn_first[PORTRES_PROTO_COUNT];  /* dynamic port range per protocol */
+    uint32_t dyn_count[PORTRES_PROTO_COUNT];
     uint8_t  bitmap[PORTRES_PROTO_COUNT][65536 / 8];  /* reserved ports */
     struct portres_reservation res[PORTRES_MAX_RESERVATIONS];
 };
@@ -78,5 +83,7 @@ int portres_regvalue_name( char *buf, unsigned int size, uint16_t start, uint16_
 int portres_regvalue_data( char *buf, unsigned int size, uint64_t token );
 int portres_regvalue_parse( const char *name, const char *data, enum portres_proto proto,
                             struct portres_reservation *res );
+int portres_regvalue_parse_range( const char *text, uint16_t *start, uint16_t *count );
+int portres_dynamic_range_valid( uint32_t start, uint32_t count );
 
 #endif /* PORTRES_POOL_H */

@@ -7,6 +7,10 @@
  * with `wine reg query`, which prints REG_QWORD data as "(null)" on Wine 8.0
  * (SPEC §5).  Delete and Lookup need an exact block match, which the name
  * gives directly.
+ *
+ * The dynamic port range of a protocol is the REG_SZ value
+ * TcpDynamicPortRange (or UdpDynamicPortRange) of HKLM\Software\Wine\Portres,
+ * "first-last" in the same notation.
  */
 
 #include <stdio.h>
@@ -46,6 +50,22 @@ static int parse_port( const char *s, const char *end, uint32_t *port )
     return 1;
 }
 
+/* portres_regvalue_parse_range: decode "first-last" (canonical decimal,
+ * 1 <= first <= last <= 65535) into *start and *count; 1, or 0 if malformed */
+int portres_regvalue_parse_range( const char *text, uint16_t *start, uint16_t *count )
+{
+    const char *dash;
+    uint32_t first, last;
+
+    if (!text || !(dash = strchr( text, '-' ))) return 0;
+    if (!parse_port( text, dash, &first ) || !parse_port( dash + 1, dash + 1 + strlen( dash + 1 ), &last ))
+        return 0;
+    if (last < first) return 0;
+    *start = (uint16_t)first;
+    *count = (uint16_t)(last - first + 1);
+    return 1;
+}
+
 /* portres_regvalue_parse: decode one registry value (name, data, both
  * NUL-terminated) of protocol proto into *res as a persistent reservation.
  * Returns 1, or 0 when the value is malformed (the caller skips it with a
@@ -55,15 +75,11 @@ static int parse_port( const char *s, const char *end, uint32_t *port )
 int portres_regvalue_parse( const char *name, const char *data, enum portres_proto proto,
                             struct portres_reservation *res )
 {
-    const char *dash;
-    uint32_t first, last;
+    uint16_t start, count;
     uint64_t token = 0;
 
     if (!name || !data || proto >= PORTRES_PROTO_COUNT) return 0;
-    if (!(dash = strchr( name, '-' ))) return 0;
-    if (!parse_port( name, dash, &first ) || !parse_port( dash + 1, dash + 1 + strlen( dash + 1 ), &last ))
-        return 0;
-    if (last < first) return 0;
+    if (!portres_regvalue_parse_range( name, &start, &count )) return 0;
 
     if (strlen( data ) != 18 || data[0] != '0' || (data[1] != 'x' && data[1] != 'X')) return 0;
     for (const char *p = data + 2; *p; p++)
@@ -79,8 +95,8 @@ int portres_regvalue_parse( const char *name, const char *data, enum portres_pro
 
     memset( res, 0, sizeof(*res) );
     res->token = token;
-    res->start = (uint16_t)first;
-    res->count = (uint16_t)(last - first + 1);
+    res->start = start;
+    res->count = count;
     res->proto = (uint8_t)proto;
     res->persistent = 1;
     return 1;

@@ -75,6 +75,62 @@ static void load_registry( struct portres_pool *pool )
     }
 }
 
+static const char *const dynamic_values[PORTRES_PROTO_COUNT] = { "TcpDynamicPortRange", "UdpDynamicPortRange" };
+
+/* load the dynamic port ranges set with `portres int ipv4 set dynamicport` */
+static void load_dynamic_ranges( struct portres_pool *pool )
+{
+    HKEY key;
+
+    if (RegOpenKeyExW( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY, 0, KEY_READ | KEY_WOW64_64KEY, &key )) return;
+    for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
+    {
+        char data[32];
+        DWORD size = sizeof(data) - 1, type;
+        uint16_t start, count;
+
+        if (RegQueryValueExA( key, dynamic_values[proto], NULL, &type, (BYTE *)data, &size ) || type != REG_SZ)
+            continue;
+        data[size] = 0;
+        if (portres_regvalue_parse_range( data, &start, &count ) && portres_dynamic_range_valid( start, count ))
+        {
+            pool->dyn_first[proto] = start;
+            pool->dyn_count[proto] = count;
+        }
+        else WARN( "ignoring malformed %s %s\n", dynamic_values[proto], data );
+    }
+    RegCloseKey( key );
+}
+
+/* portres_set_dynamic_range: make start..start+count-1 (host order) the
+ * dynamic port range of proto, in the registry and the pool; returns a
+ * Win32 error: ERROR_INVALID_PARAMETER outside netsh's limits (see
+ * portres_dynamic_range_valid) */
+LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT count )
+{
+    char data[PORTRES_REGVALUE_NAME_MAX];
+    struct portres_pool *pool;
+    HKEY key;
+    LONG err;
+
+    if (!portres_dynamic_range_valid( start, count ) || !portres_regvalue_name( data, sizeof(data), start, count ))
+        return ERROR_INVALID_PARAMETER;
+    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
+    if (!(err = RegCreateKeyExW( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY, 0, NULL, 0,
+                                 KEY_WRITE | KEY_WOW64_64KEY, NULL, &key, NULL )))
+    {
+        err = RegSetValueExA( key, dynamic_values[proto], 0, REG_SZ, (const BYTE *)data, strlen( data ) + 1 );
+        RegCloseKey( key );
+    }
+    if (!err)
+    {
+        pool->dyn_first[proto] = start;
+        pool->dyn_count[proto] = count;
+    }
+    portres_unlock();
+    return err;
+}
+
 static uint64_t token_seed( void )
 {
     LARGE_INTEGER now;
@@ -142,6 +198,7 @@ struct portres_pool *portres_lock( void )
     if (pool_view->magic != PORTRES_POOL_MAGIC || pool_view->version != PORTRES_POOL_VERSION)
     {
         portres_pool_init( pool_view, token_seed() );
+        load_dynamic_ranges( pool_view );
         load_registry( pool_view );
     }
     return pool_view;

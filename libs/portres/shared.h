@@ -27,6 +27,7 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
                                                    USHORT start, USHORT count );
 BOOL portres_is_admin( void );
 LONG portres_registry_store( enum portres_proto proto, const struct portres_reservation *res, BOOL add );
+LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT count );
 void portres_shared_detach( void );
 
 #endif /* PORTRES_SHARED_H */
