@@ -63,12 +63,13 @@ static unsigned int forget_acquired( UINT64 token, SOCKET s )
 void release_socket_reservations( SOCKET s )
 {
     struct portres_pool *pool;
+    unsigned int released;
 
     if (!acquired_count || !forget_acquired( 0, s )) return;
     if (!(pool = portres_lock())) return;
-    TRACE( "socket %#Ix closed: %u reservations released\n", s,
-           portres_pool_remove_socket( pool, portres_self_owner( pool ), s ) );
+    released = portres_pool_remove_socket( pool, portres_self_owner( pool ), s );
     portres_unlock();
+    TRACE( "socket %#Ix closed: %u reservations released\n", s, released );
 }
 
 /* reservation_block: the block (host order) of the reservation holding
@@ -128,9 +129,19 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     else if (start)
     {
         /* a specific block: no reservation of the protocol, no bound port */
-        if (portres_find_conflict( pool, proto, start, count )) err = WSAEADDRINUSE;
+        struct portres_reservation *res = portres_find_conflict( pool, proto, start, count );
+
+        if (res)
+        {
+            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, res->start, res->count, res->owner );
+            err = WSAEADDRINUSE;
+        }
         else for (unsigned int i = 0; i < count && !err; i++)
-            if (!port_is_free( NULL, proto, start + i )) err = WSAEADDRINUSE;
+            if (!port_is_free( NULL, proto, start + i ))
+            {
+                TRACE( "port %u is bound\n", start + i );
+                err = WSAEADDRINUSE;
+            }
     }
     else
     {

@@ -285,9 +285,11 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
     while ((res = portres_pool_find_overlap( pool, proto, start, count )))
     {
         DWORD owner = res->owner;
+        unsigned int reclaimed;
+
         if (res->persistent || portres_owner_alive( owner )) return res;
-        TRACE( "reclaiming %u reservations of dead owner %lu\n",
-               portres_pool_remove_owner( pool, owner ), owner );
+        reclaimed = portres_pool_remove_owner( pool, owner );
+        TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
     }
     return NULL;
 }
