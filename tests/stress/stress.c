@@ -27,7 +27,19 @@
 #define BASE_PORT  47000
 #define PORT_SPAN  100
 
-static volatile LONG *ledger;  /* [proto][port]: worker id + 1, 0 when free */
+static volatile LONG *ledger;  /* [proto][port]: process id of the holder, 0 when free */
+
+/* a ledger entry of a killed worker is stale: the pool gave its blocks back */
+static BOOL process_alive( DWORD pid )
+{
+    HANDLE process = OpenProcess( PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid );
+    DWORD code = 0;
+
+    if (!process) return FALSE;
+    GetExitCodeProcess( process, &code );
+    CloseHandle( process );
+    return code == STILL_ACTIVE;
+}
 
 static unsigned int next_random( unsigned int *seed )
 {
@@ -84,12 +96,19 @@ static int worker( int id, int cycles, DWORD seconds )
         count = inst.Reservation.NumberOfPorts;
         for (unsigned int p = start; p < start + count; p++)
         {
-            LONG other = InterlockedCompareExchange( &ledger[proto * 65536 + p], id + 1, 0 );
-            if (other)
+            volatile LONG *entry = &ledger[proto * 65536 + p];
+            LONG self = GetCurrentProcessId(), other;
+
+            while ((other = InterlockedCompareExchange( entry, self, 0 )))
             {
-                printf( "worker %d: %s port %u granted while worker %ld holds it\n", id, udp ? "UDP" : "TCP", p,
-                        other - 1 );
-                violations++;
+                if (process_alive( other ))
+                {
+                    printf( "worker %d: %s port %u granted while process %04lx holds it\n", id,
+                            udp ? "UDP" : "TCP", p, other );
+                    violations++;
+                    break;
+                }
+                InterlockedCompareExchange( entry, 0, other );
             }
         }
 
