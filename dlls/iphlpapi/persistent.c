@@ -41,7 +41,8 @@ static BOOL block_has( DWORD port_net, USHORT start, USHORT count )
     return port >= start && port - start < count;
 }
 
-/* TRUE if a socket of the host (Wine or not) is bound inside the block */
+/* TRUE if a socket of the host (Wine or not) is bound inside the block;
+ * the tables list native Linux sockets too (SPEC §5) */
 static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
 {
     BOOL used = FALSE;
@@ -56,10 +57,16 @@ static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
         n = *(DWORD *)table;
         for (DWORD i = 0; i < n && !used; i++)
         {
-            DWORD port;
+            DWORD port, state = 0;
             if (proto == PORTRES_TCP)
+            {
                 port = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
                           : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
+                state = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwState
+                           : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwState;
+                /* a connection in TIME_WAIT holds no socket: nothing is bound there */
+                if (state == MIB_TCP_STATE_TIME_WAIT) continue;
+            }
             else
                 port = v6 ? ((MIB_UDP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
                           : ((MIB_UDPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;

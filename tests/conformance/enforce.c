@@ -1,0 +1,366 @@
+/*
+ * What a reservation does to everyone else (SPEC §4)
+ *
+ * Port-0 binds and implicit binds never land inside a reservation of their
+ * protocol; an explicit bind into another process's runtime reservation
+ * fails WSAEACCES, while the owner, and explicit binds into persistent
+ * reservations, succeed.  Ports 48000-48399 for specific blocks.
+ */
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mswsock.h>
+#include <mstcpip.h>
+#include <iphlpapi.h>
+#include <stdlib.h>
+
+#include "test.h"
+
+#define CHILD_PORT   48000   /* the child's runtime block: 48000-48009 */
+#define OWN_PORT     48100   /* this process's specific block: 48100-48109 */
+#define BIND_TRIES   200
+
+static INET_PORT_RESERVATION_INSTANCE blocks[2];  /* large wildcard blocks, TCP and UDP */
+
+static BOOL is_admin( void )
+{
+    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
+    BOOL member = FALSE;
+    PSID sid;
+
+    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0, &sid ))
+        return FALSE;
+    if (!CheckTokenMembership( NULL, sid, &member )) member = FALSE;
+    FreeSid( sid );
+    return member;
+}
+
+static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
+{
+    DWORD bytes;
+    return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
+}
+
+static USHORT local_port( SOCKET s )
+{
+    struct sockaddr_storage addr;
+    int len = sizeof(addr);
+
+    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
+    return ntohs( addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+                                            : ((struct sockaddr_in6 *)&addr)->sin6_port );
+}
+
+static BOOL inside( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
+{
+    USHORT start = ntohs( b->Reservation.StartPort );
+    return port >= start && port - start < b->Reservation.NumberOfPorts;
+}
+
+static void set_addr( struct sockaddr_storage *addr, int family, USHORT port, int *len )
+{
+    memset( addr, 0, sizeof(*addr) );
+    addr->ss_family = family;
+    if (family == AF_INET)
+    {
+        ((struct sockaddr_in *)addr)->sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+        ((struct sockaddr_in *)addr)->sin_port = htons( port );
+        *len = sizeof(struct sockaddr_in);
+    }
+    else
+    {
+        ((struct sockaddr_in6 *)addr)->sin6_addr = in6addr_loopback;
+        ((struct sockaddr_in6 *)addr)->sin6_port = htons( port );
+        *len = sizeof(struct sockaddr_in6);
+    }
+}
+
+/* large wildcard blocks, so that a port-0 bind that ignored them would hit them often */
+static BOOL acquire_blocks( SOCKET holders[2] )
+{
+    for (int udp = 0; udp < 2; udp++)
+    {
+        INET_PORT_RANGE range = { 0, 4000 };
+        int err;
+
+        holders[udp] = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+        err = ioctl_err( holders[udp], SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &blocks[udp],
+                         sizeof(blocks[udp]) );
+        ok( !err, "wildcard acquire of 4000 %s ports failed %d\n", udp ? "UDP" : "TCP", err );
+        if (err) return FALSE;
+        trace( "%s block %u-%u\n", udp ? "UDP" : "TCP", ntohs( blocks[udp].Reservation.StartPort ),
+               ntohs( blocks[udp].Reservation.StartPort ) + blocks[udp].Reservation.NumberOfPorts - 1 );
+    }
+    return TRUE;
+}
+
+static void test_port0_binds( void )
+{
+    static const struct { int family, type, dual; const char *name; } kinds[] =
+    {
+        { AF_INET,  SOCK_STREAM, 0, "TCP/IPv4" },
+        { AF_INET6, SOCK_STREAM, 0, "TCP/IPv6" },
+        { AF_INET6, SOCK_STREAM, 1, "TCP/dual-stack" },
+        { AF_INET,  SOCK_DGRAM,  0, "UDP/IPv4" },
+        { AF_INET6, SOCK_DGRAM,  0, "UDP/IPv6" },
+        { AF_INET6, SOCK_DGRAM,  1, "UDP/dual-stack" },
+    };
+
+    for (unsigned int k = 0; k < ARRAYSIZE(kinds); k++)
+    {
+        int landed = 0, failed = 0, udp = kinds[k].type == SOCK_DGRAM;
+
+        for (int i = 0; i < BIND_TRIES; i++)
+        {
+            SOCKET s = socket( kinds[k].family, kinds[k].type, 0 );
+            struct sockaddr_storage addr;
+            DWORD off = 0;
+            int len;
+
+            if (s == INVALID_SOCKET) { failed++; continue; }
+            if (kinds[k].dual) setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
+            set_addr( &addr, kinds[k].family, 0, &len );
+            if (kinds[k].dual) memset( &((struct sockaddr_in6 *)&addr)->sin6_addr, 0, sizeof(struct in6_addr) );
+            if (bind( s, (struct sockaddr *)&addr, len )) failed++;
+            else if (inside( &blocks[udp], local_port( s ) )) landed++;
+            closesocket( s );
+        }
+        ok( !failed, "%s: %d of %d port-0 binds failed\n", kinds[k].name, failed, BIND_TRIES );
+        ok( !landed, "%s: %d of %d port-0 binds landed inside the reservation\n", kinds[k].name, landed, BIND_TRIES );
+    }
+}
+
+static void test_implicit_binds( void )
+{
+    struct sockaddr_storage addr;
+    int len, landed = 0, failed = 0;
+    LPFN_CONNECTEX pConnectEx = NULL;
+    GUID guid = WSAID_CONNECTEX;
+    SOCKET listener, server;
+    DWORD bytes;
+
+    /* connect and WSAConnect on unbound TCP sockets */
+    listener = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    set_addr( &addr, AF_INET, 0, &len );
+    ok( !bind( listener, (struct sockaddr *)&addr, len ), "bind failed %d\n", WSAGetLastError() );
+    ok( !listen( listener, SOMAXCONN ), "listen failed %d\n", WSAGetLastError() );
+    len = sizeof(addr);
+    getsockname( listener, (struct sockaddr *)&addr, &len );
+    for (int i = 0; i < 100; i++)
+    {
+        SOCKET c = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        int ret = i & 1 ? WSAConnect( c, (struct sockaddr *)&addr, len, NULL, NULL, NULL, NULL )
+                        : connect( c, (struct sockaddr *)&addr, len );
+        if (ret) failed++;
+        else if (inside( &blocks[0], local_port( c ) )) landed++;
+        if ((server = accept( listener, NULL, NULL )) != INVALID_SOCKET) closesocket( server );
+        closesocket( c );
+    }
+    ok( !failed, "%d of 100 connects failed\n", failed );
+    ok( !landed, "%d of 100 implicit binds of connect/WSAConnect landed inside the TCP reservation\n", landed );
+
+    /* ConnectEx needs a bound socket: bind to port 0, then ConnectEx */
+    {
+        SOCKET c = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        struct sockaddr_in any = { .sin_family = AF_INET };
+        OVERLAPPED ov = { 0 };
+
+        WSAIoctl( c, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &pConnectEx, sizeof(pConnectEx),
+                  &bytes, NULL, NULL );
+        ok( pConnectEx != NULL, "no ConnectEx\n" );
+        ok( !bind( c, (struct sockaddr *)&any, sizeof(any) ), "bind failed %d\n", WSAGetLastError() );
+        ok( !inside( &blocks[0], local_port( c ) ), "port-0 bind before ConnectEx landed inside\n" );
+        if (pConnectEx)
+        {
+            ov.hEvent = CreateEventW( NULL, TRUE, FALSE, NULL );
+            if (!pConnectEx( c, (struct sockaddr *)&addr, len, NULL, 0, NULL, &ov ))
+                ok( WSAGetLastError() == ERROR_IO_PENDING, "ConnectEx failed %d\n", WSAGetLastError() );
+            ok( !WaitForSingleObject( ov.hEvent, 5000 ), "ConnectEx did not complete\n" );
+            CloseHandle( ov.hEvent );
+            if ((server = accept( listener, NULL, NULL )) != INVALID_SOCKET) closesocket( server );
+        }
+        closesocket( c );
+    }
+    closesocket( listener );
+
+    /* sendto and WSASendTo on unbound UDP sockets */
+    {
+        SOCKET r = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+        landed = failed = 0;
+        set_addr( &addr, AF_INET, 0, &len );
+        bind( r, (struct sockaddr *)&addr, len );
+        len = sizeof(addr);
+        getsockname( r, (struct sockaddr *)&addr, &len );
+        for (int i = 0; i < 100; i++)
+        {
+            SOCKET c = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+            char data[4] = "abc";
+            WSABUF buf = { sizeof(data), data };
+            DWORD sent;
+            int ret = i & 1 ? WSASendTo( c, &buf, 1, &sent, 0, (struct sockaddr *)&addr, len, NULL, NULL )
+                            : sendto( c, data, sizeof(data), 0, (struct sockaddr *)&addr, len ) != sizeof(data);
+            if (ret) failed++;
+            else if (inside( &blocks[1], local_port( c ) )) landed++;
+            closesocket( c );
+        }
+        ok( !failed, "%d of 100 sends failed\n", failed );
+        ok( !landed, "%d of 100 implicit binds of sendto/WSASendTo landed inside the UDP reservation\n", landed );
+        closesocket( r );
+    }
+}
+
+/* the child: hold runtime blocks at CHILD_PORT until the parent is done */
+static int child( void )
+{
+    HANDLE ready = OpenEventW( EVENT_MODIFY_STATE, FALSE, L"portres-enforce-ready" );
+    HANDLE done = OpenEventW( SYNCHRONIZE, FALSE, L"portres-enforce-done" );
+    INET_PORT_RANGE range = { htons( CHILD_PORT ), 10 };
+    INET_PORT_RESERVATION_INSTANCE inst;
+    SOCKET t = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP ), u = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+
+    if (!ready || !done) return 2;
+    if (ioctl_err( t, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) ) ||
+        ioctl_err( u, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) ))
+        return 3;
+    SetEvent( ready );
+    WaitForSingleObject( done, 30000 );
+    return 0;
+}
+
+static void test_explicit_binds( void )
+{
+    HANDLE ready = CreateEventW( NULL, TRUE, FALSE, L"portres-enforce-ready" );
+    HANDLE done = CreateEventW( NULL, TRUE, FALSE, L"portres-enforce-done" );
+    INET_PORT_RANGE range = { htons( OWN_PORT ), 10 };
+    INET_PORT_RESERVATION_INSTANCE own;
+    STARTUPINFOA si = { .cb = sizeof(si) };
+    PROCESS_INFORMATION pi;
+    char cmd[MAX_PATH + 32], **argv;
+    struct sockaddr_storage addr;
+    int len, err;
+    SOCKET s, holder;
+
+    winetest_get_mainargs( &argv );
+    snprintf( cmd, sizeof(cmd), "\"%s\" child", argv[0] );
+    ok( CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ), "CreateProcess failed %lu\n",
+        GetLastError() );
+    if (WaitForSingleObject( ready, 10000 ))
+    {
+        skip( "the child could not hold ports %u-%u\n", CHILD_PORT, CHILD_PORT + 9 );
+    }
+    else
+    {
+        for (int udp = 0; udp < 2; udp++)
+        {
+            for (int family = 0; family < 2; family++)
+            {
+                s = socket( family ? AF_INET6 : AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0 );
+                set_addr( &addr, family ? AF_INET6 : AF_INET, CHILD_PORT + 3, &len );
+                err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
+                ok( err == WSAEACCES, "%s %s bind into another process's runtime block: got %d\n",
+                    udp ? "UDP" : "TCP", family ? "IPv6" : "IPv4", err );
+                closesocket( s );
+            }
+        }
+        /* just outside the child's block */
+        s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        set_addr( &addr, AF_INET, CHILD_PORT + 10, &len );
+        ok( !bind( s, (struct sockaddr *)&addr, len ), "bind next to the block failed %d\n", WSAGetLastError() );
+        closesocket( s );
+    }
+    SetEvent( done );
+    ok( !WaitForSingleObject( pi.hProcess, 10000 ), "the child did not exit\n" );
+    TerminateProcess( pi.hProcess, 1 );
+    CloseHandle( pi.hProcess );
+    CloseHandle( pi.hThread );
+
+    /* once the child is gone its block is free for everyone */
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    set_addr( &addr, AF_INET, CHILD_PORT + 3, &len );
+    ok( !bind( s, (struct sockaddr *)&addr, len ), "bind after the child exited failed %d\n", WSAGetLastError() );
+    closesocket( s );
+
+    /* the owner binds into its own block without associating */
+    holder = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    err = ioctl_err( holder, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &own, sizeof(own) );
+    ok( !err, "acquire of %u+10 failed %d\n", OWN_PORT, err );
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    set_addr( &addr, AF_INET, OWN_PORT + 2, &len );
+    ok( !bind( s, (struct sockaddr *)&addr, len ), "the owner's explicit bind failed %d\n", WSAGetLastError() );
+    closesocket( s );
+    closesocket( holder );
+    CloseHandle( ready );
+    CloseHandle( done );
+}
+
+static void test_persistent( void )
+{
+    INET_PORT_RESERVATION_INSTANCE probe;
+    INET_PORT_RANGE range = { 0, 1000 };
+    USHORT start;
+    ULONG64 token;
+    SOCKET s;
+    ULONG err;
+    int landed = 0, len;
+
+    if (!is_admin())
+    {
+        skip( "persistent reservations need administrator rights\n" );
+        return;
+    }
+    /* find 1000 free TCP ports in the dynamic range, then reserve them persistently */
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    err = ioctl_err( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &probe, sizeof(probe) );
+    closesocket( s );
+    ok( !err, "wildcard acquire failed %lu\n", err );
+    if (err) return;
+    start = ntohs( probe.Reservation.StartPort );
+    err = CreatePersistentTcpPortReservation( htons( start ), 1000, &token );
+    ok( !err, "CreatePersistentTcpPortReservation(%u, 1000) failed %lu\n", start, err );
+    if (err) return;
+
+    for (int i = 0; i < BIND_TRIES; i++)
+    {
+        struct sockaddr_in any = { .sin_family = AF_INET };
+        USHORT port;
+        s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        bind( s, (struct sockaddr *)&any, sizeof(any) );
+        port = local_port( s );
+        if (port >= start && port - start < 1000) landed++;
+        closesocket( s );
+    }
+    ok( !landed, "%d of %d port-0 binds landed inside the persistent reservation\n", landed, BIND_TRIES );
+
+    /* persistent reservations only keep ports out of the dynamic pool [obs: msquic#2891] */
+    {
+        struct sockaddr_storage addr;
+        s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        set_addr( &addr, AF_INET, start + 7, &len );
+        ok( !bind( s, (struct sockaddr *)&addr, len ), "explicit bind into a persistent block failed %d\n",
+            WSAGetLastError() );
+        closesocket( s );
+    }
+    ok( !DeletePersistentTcpPortReservation( htons( start ), 1000 ), "delete failed\n" );
+}
+
+START_TEST(enforce)
+{
+    WSADATA data;
+    SOCKET holders[2];
+    char **argv;
+    int argc = winetest_get_mainargs( &argv );
+
+    WSAStartup( MAKEWORD( 2, 2 ), &data );
+    if (argc >= 2 && !strcmp( argv[1], "child" )) exit( child() );
+
+    if (acquire_blocks( holders ))
+    {
+        test_port0_binds();
+        test_implicit_binds();
+        closesocket( holders[0] );
+        closesocket( holders[1] );
+    }
+    test_explicit_binds();
+    test_persistent();
+    WSACleanup();
+}

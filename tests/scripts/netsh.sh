@@ -1,0 +1,230 @@
+#!/bin/sh
+# netsh.sh - `tools/wine-portres netsh` against netsh's own answers
+#
+#   WINEPREFIX=... PORTRES_TOP=... sh tests/scripts/netsh.sh
+#
+# WINEPREFIX is a prefix with portres installed, PORTRES_TOP the repository.
+# Adds, shows and deletes port exclusions for TCP and UDP (table rows, the
+# "*" of persistent ranges, a runtime range listed without "*" and gone
+# once its process is killed), checks error texts and exit codes (missing
+# range, overlap, bad parameters, unknown command), sets and shows the
+# dynamic port range and puts back Windows's default, 49152 16384.  Ports
+# 46500-46999 only.  Exit codes arrive through Wine's 8-bit process status:
+# ERROR_NOT_FOUND (1168) as 144.  Prints a Wine-style summary line.
+
+set -u
+
+top=${PORTRES_TOP:?PORTRES_TOP is not set}
+wine_portres="$top/tools/wine-portres"
+stress="$top/tests/stress/x86_64-windows/stress.exe"
+out=$(mktemp "${TMPDIR:-/tmp}/portres-netsh.XXXXXX")
+hold_out=$(mktemp "${TMPDIR:-/tmp}/portres-netsh.XXXXXX")
+hold_pid=
+tests=0
+failures=0
+rc=0
+
+# run `netsh ARGS...` through wine-portres: output (CRs stripped) in $out, exit code in $rc
+netsh() {
+    "$wine_portres" netsh "$@" >"$out.raw" 2>/dev/null
+    rc=$?
+    tr -d '\r' <"$out.raw" >"$out"
+}
+
+# record one test: ok CONDITION-STATUS MESSAGE
+ok() {
+    tests=$((tests + 1))
+    if [ "$1" -ne 0 ]; then
+        failures=$((failures + 1))
+        echo "netsh.sh: Test failed: $2"
+        sed 's/^/    | /' "$out"
+    fi
+}
+
+# check the exit code of the last command: expect_rc WIN32-CODE WHAT
+expect_rc() {
+    [ "$rc" -eq $(($1 % 256)) ]
+    ok $? "$2: exit code $rc, expected $(($1 % 256)) (Win32 $1)"
+}
+
+# check that the last output has (has_line) or lacks (lacks_line) a line exactly
+has_line() {
+    grep -qxF -- "$1" "$out"
+    ok $? "$2: no line \"$1\""
+}
+lacks_line() {
+    ! grep -qxF -- "$1" "$out"
+    ok $? "$2: unexpected line \"$1\""
+}
+
+# both at once: expect WIN32-CODE LINE WHAT
+expect() {
+    expect_rc "$1" "$3"
+    has_line "$2" "$3"
+}
+
+# a row of the exclusion table as netsh prints it: row START END [*]
+row() {
+    if [ $# -eq 3 ]; then printf '%10u    %8u     *' "$1" "$2"
+    else printf '%10u    %8u' "$1" "$2"; fi
+}
+
+# leave the prefix as we found it, whatever happened
+cleanup() {
+    if [ -n "$hold_pid" ]; then kill -9 "$hold_pid" 2>/dev/null; fi
+    for p in tcp udp; do
+        "$wine_portres" netsh int ipv4 delete excludedportrange $p 46500 20 >/dev/null 2>&1
+        "$wine_portres" netsh int ipv4 delete excludedportrange $p 46600 1 >/dev/null 2>&1
+        "$wine_portres" netsh int ipv4 set dynamicport $p 49152 16384 >/dev/null 2>&1
+    done
+    rm -f "$out" "$out.raw" "$hold_out"
+}
+trap cleanup EXIT
+trap 'exit 2' INT TERM
+
+for p in tcp udp; do  # left over by an interrupted run
+    "$wine_portres" netsh int ipv4 delete excludedportrange $p 46500 20 >/dev/null 2>&1
+    "$wine_portres" netsh int ipv4 delete excludedportrange $p 46600 1 >/dev/null 2>&1
+done
+
+# --- add, show, delete -------------------------------------------------------
+for p in tcp udp; do
+    if [ $p = tcp ]; then other=udp; else other=tcp; fi
+
+    netsh int ipv4 add excludedportrange protocol=$p startport=46500 numberofports=20
+    expect 0 "Ok." "add $p 46500+20"
+    netsh interface ipv6 ADD EXCL $p 46600 1 store=persistent
+    expect 0 "Ok." "add $p 46600+1 (ipv6, abbreviated, values without tags)"
+
+    netsh int ipv4 show excludedportrange protocol=$p
+    expect_rc 0 "show $p"
+    has_line "Protocol $p Port Exclusion Ranges" "show $p"
+    has_line "Start Port    End Port" "show $p"
+    has_line "----------    --------" "show $p"
+    has_line "$(row 46500 46519 '*')" "show $p"
+    has_line "$(row 46600 46600 '*')" "show $p"
+    has_line "* - Administered port exclusions." "show $p"
+    first=$(grep -nxF -- "$(row 46500 46519 '*')" "$out" | cut -d: -f1)
+    second=$(grep -nxF -- "$(row 46600 46600 '*')" "$out" | cut -d: -f1)
+    [ "${first:-0}" -gt 0 ] && [ "${first:-0}" -lt "${second:-0}" ]
+    ok $? "show $p: rows not sorted by start port"
+    cp "$out" "$out.v4"
+    netsh int ipv6 show excludedportrange $p
+    cmp -s "$out" "$out.v4"
+    ok $? "show $p: ipv6 differs from ipv4"
+    rm -f "$out.v4"
+
+    netsh int ipv4 show excludedportrange protocol=$other
+    lacks_line "$(row 46600 46600 '*')" "show $other after adding $p (separate port spaces)"
+
+    netsh int ipv4 add excludedportrange protocol=$p startport=46510 numberofports=20
+    expect 32 "The process cannot access the file because it is being used by another process." \
+        "add $p 46510+20 overlapping 46500+20"
+    netsh int ipv4 add excludedportrange protocol=$p startport=46600 numberofports=1
+    expect 32 "The process cannot access the file because it is being used by another process." \
+        "add $p 46600+1 again"
+    netsh int ipv4 delete excludedportrange protocol=$p startport=46700 numberofports=10
+    expect 1168 "Element not found." "delete $p 46700+10 (missing)"
+    netsh int ipv4 delete excludedportrange protocol=$p startport=46500 numberofports=10
+    expect 1168 "Element not found." "delete $p 46500+10 (not the exact block)"
+
+    netsh int ipv4 delete excludedportrange protocol=$p startport=46500 numberofports=20
+    expect 0 "Ok." "delete $p 46500+20"
+    netsh int ip del excl $p 46600 1
+    expect 0 "Ok." "delete $p 46600+1 (ip, abbreviated)"
+    netsh int ipv4 show excludedportrange protocol=$p
+    expect_rc 0 "show $p after delete"
+    lacks_line "$(row 46500 46519 '*')" "show $p after delete"
+    lacks_line "$(row 46600 46600 '*')" "show $p after delete"
+done
+
+# --- a runtime reservation: listed without "*" while its process lives -------
+if [ -f "$stress" ]; then
+    "$wine_portres" run "$stress" hold 46900 >"$hold_out" 2>/dev/null &
+    hold_pid=$!
+    i=0
+    while [ $i -lt 60 ] && ! grep -q held "$hold_out"; do
+        sleep 0.5
+        i=$((i + 1))
+    done
+    grep -q held "$hold_out"
+    ok $? "stress.exe hold 46900 did not acquire: $(cat "$hold_out")"
+    for p in tcp udp; do
+        netsh int ipv4 show excludedportrange $p
+        has_line "$(row 46900 46909)" "show $p with a runtime reservation"
+        netsh int ipv4 show excludedportrange $p store=persistent
+        lacks_line "$(row 46900 46909)" "show $p store=persistent with a runtime reservation"
+    done
+    kill -9 "$hold_pid"
+    wait "$hold_pid" 2>/dev/null
+    hold_pid=
+    for p in tcp udp; do
+        netsh int ipv4 show excludedportrange $p
+        lacks_line "$(row 46900 46909)" "show $p after the runtime owner was killed"
+    done
+fi
+
+# --- bad parameters, unknown commands ----------------------------------------
+incorrect="The parameter is incorrect."
+netsh int ipv4 add excludedportrange protocol=icmp startport=46500 numberofports=10
+expect 87 "$incorrect" "add protocol=icmp"
+netsh int ipv4 add excludedportrange protocol=tcp startport=0 numberofports=10
+expect 87 "$incorrect" "add startport=0"
+netsh int ipv4 add excludedportrange protocol=tcp startport=46500 numberofports=0
+expect 87 "$incorrect" "add numberofports=0"
+netsh int ipv4 add excludedportrange protocol=udp startport=65530 numberofports=10
+expect 87 "$incorrect" "add a block past 65535"
+netsh int ipv4 add excludedportrange protocol=udp startport=465x0 numberofports=10
+expect 87 "$incorrect" "add startport=465x0"
+netsh int ipv4 add excludedportrange protocol=tcp startport=46500 numberofports=10 store=forever
+expect 87 "$incorrect" "add store=forever"
+netsh int ipv4 add excludedportrange protocol=tcp startport=46500
+expect 1 "One or more essential parameters were not entered." "add without numberofports"
+netsh int ipv4 add excludedportrange protocol=tcp startport=46500 numberofports=10 colour=blue
+expect 1 "The syntax supplied for this command is not valid. Check help for the correct syntax." \
+    "add with an unknown tag"
+netsh int ipv4 show excludedportrange tcp tcp tcp
+expect 1 "The syntax supplied for this command is not valid. Check help for the correct syntax." \
+    "show with too many values"
+netsh int ipv4 frob excludedportrange protocol=tcp
+expect 1 "The following command was not found: int ipv4 frob excludedportrange protocol=tcp." "unknown verb"
+netsh advfirewall show allprofiles
+expect 1 "The following command was not found: advfirewall show allprofiles." "unknown context"
+netsh int ipv4 show tcpstats
+expect 1 "The following command was not found: int ipv4 show tcpstats." "unknown object"
+netsh int ipv4 show excludedportrange tcp
+expect 0 "Start Port    End Port" "show after the refused adds"
+lacks_line "$(row 46500 46509 '*')" "show after the refused adds"
+
+# --- the dynamic port range --------------------------------------------------
+for p in tcp udp; do
+    netsh int ipv4 set dynamicport $p start=46500 num=500
+    expect 0 "Ok." "set dynamicport $p 46500 500"
+    netsh int ipv6 show dynamicport protocol=$p
+    expect_rc 0 "show dynamicport $p"
+    has_line "Protocol $p Dynamic Port Range" "show dynamicport $p"
+    has_line "---------------------------------" "show dynamicport $p"
+    has_line "Start Port      : 46500" "show dynamicport $p"
+    has_line "Number of Ports : 500" "show dynamicport $p"
+
+    netsh int ipv4 set dynamicport $p start=1024 num=1000
+    expect 87 "$incorrect" "set dynamicport $p start=1024"
+    netsh int ipv4 set dynamicport $p start=46500 num=254
+    expect 87 "$incorrect" "set dynamicport $p num=254"
+    netsh int ipv4 set dynamicport $p start=65000 num=1000
+    expect 87 "$incorrect" "set dynamicport $p past 65535"
+    netsh int ipv4 set dynamicport $p start=46500
+    expect 1 "One or more essential parameters were not entered." "set dynamicport $p without num"
+    netsh int ipv4 show dynamicport $p
+    has_line "Start Port      : 46500" "show dynamicport $p after refused sets"
+    has_line "Number of Ports : 500" "show dynamicport $p after refused sets"
+
+    netsh int ipv4 set dynamicport protocol=$p startport=49152 numberofports=16384
+    expect 0 "Ok." "set dynamicport $p back to 49152 16384"
+    netsh int ipv4 show dynamicport $p
+    has_line "Start Port      : 49152" "show dynamicport $p after restoring the default"
+    has_line "Number of Ports : 16384" "show dynamicport $p after restoring the default"
+done
+
+echo "netsh: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
+[ "$failures" -eq 0 ]
