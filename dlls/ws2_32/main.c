@@ -32,6 +32,8 @@ static BOOL load_builtin( HINSTANCE instance )
     GET(WSAGetLastError);
     GET(WSAIoctl);
     GET(WSASendTo);
+    GET(WSASocketA);
+    GET(WSASocketW);
 #undef GET
     return TRUE;
 }

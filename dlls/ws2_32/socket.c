@@ -20,6 +20,69 @@ struct association
     int family;
 };
 
+/* what this process knows of its sockets, so that the bind path needs no
+ * wineserver round trip to learn a socket's protocol or whether it is
+ * bound: filled by socket()/WSASocket() and bind, dropped by closesocket.
+ * Direct-mapped by handle value; a miss falls back to getsockopt. */
+struct socket_info
+{
+    SOCKET s;
+    unsigned char proto;   /* enum portres_proto */
+    unsigned char family;
+    unsigned char known_unbound;  /* created here and not bound since */
+};
+
+#define SOCKET_CACHE_SIZE 4096
+static struct socket_info socket_cache[SOCKET_CACHE_SIZE];
+static SRWLOCK socket_cache_lock = SRWLOCK_INIT;
+
+static struct socket_info *cache_slot( SOCKET s )
+{
+    return &socket_cache[(s >> 2) % SOCKET_CACHE_SIZE];
+}
+
+static void cache_socket( SOCKET s, enum portres_proto proto, int family, BOOL unbound )
+{
+    AcquireSRWLockExclusive( &socket_cache_lock );
+    *cache_slot( s ) = (struct socket_info){ s, proto, family, unbound };
+    ReleaseSRWLockExclusive( &socket_cache_lock );
+}
+
+static BOOL cached_socket( SOCKET s, struct socket_info *info )
+{
+    BOOL found;
+
+    AcquireSRWLockShared( &socket_cache_lock );
+    *info = *cache_slot( s );
+    ReleaseSRWLockShared( &socket_cache_lock );
+    found = info->s == s && s;
+    return found;
+}
+
+static void uncache_socket( SOCKET s )
+{
+    AcquireSRWLockExclusive( &socket_cache_lock );
+    if (cache_slot( s )->s == s) cache_slot( s )->s = 0;
+    ReleaseSRWLockExclusive( &socket_cache_lock );
+}
+
+/* a socket was bound (explicitly or implicitly): it is no longer known unbound */
+static void socket_bound( SOCKET s )
+{
+    AcquireSRWLockExclusive( &socket_cache_lock );
+    if (cache_slot( s )->s == s) cache_slot( s )->known_unbound = 0;
+    ReleaseSRWLockExclusive( &socket_cache_lock );
+}
+
+/* the reservation protocol of a new socket from its creation arguments, or -1 */
+static int creation_protocol( int family, int type, int protocol )
+{
+    if (family != AF_INET && family != AF_INET6) return -1;
+    if (type == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) return PORTRES_TCP;
+    if (type == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)) return PORTRES_UDP;
+    return -1;
+}
+
 static SRWLOCK assoc_lock = SRWLOCK_INIT;
 static struct association *assocs;
 static unsigned int assoc_count, assoc_size;
@@ -30,15 +93,21 @@ static unsigned int assoc_count, assoc_size;
 int socket_protocol( SOCKET s, enum portres_proto *proto, int *family )
 {
     WSAPROTOCOL_INFOW info;
-    int len = sizeof(info);
+    struct socket_info cached;
+    int len = sizeof(info), p;
 
+    if (cached_socket( s, &cached ))
+    {
+        *proto = cached.proto;
+        *family = cached.family;
+        return 0;
+    }
     if (builtin.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len ))
         return builtin.WSAGetLastError();
+    if ((p = creation_protocol( info.iAddressFamily, info.iSocketType, info.iProtocol )) < 0) return WSAEOPNOTSUPP;
+    *proto = p;
     *family = info.iAddressFamily;
-    if (info.iSocketType == SOCK_STREAM && info.iProtocol == IPPROTO_TCP) *proto = PORTRES_TCP;
-    else if (info.iSocketType == SOCK_DGRAM && info.iProtocol == IPPROTO_UDP) *proto = PORTRES_UDP;
-    else return WSAEOPNOTSUPP;
-    if (*family != AF_INET && *family != AF_INET6) return WSAEOPNOTSUPP;
+    cache_socket( s, p, *family, FALSE );
     return 0;
 }
 
@@ -46,7 +115,10 @@ int socket_protocol( SOCKET s, enum portres_proto *proto, int *family )
 BOOL socket_is_bound( SOCKET s )
 {
     struct sockaddr_storage addr;
+    struct socket_info cached;
     int len = sizeof(addr);
+
+    if (cached_socket( s, &cached ) && cached.known_unbound) return FALSE;
     return !builtin.getsockname( s, (struct sockaddr *)&addr, &len );
 }
 
@@ -126,7 +198,11 @@ static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT
         int err;
 
         set_port( &copy, port );
-        if (!builtin.bind( s, (struct sockaddr *)&copy, len )) return 0;
+        if (!builtin.bind( s, (struct sockaddr *)&copy, len ))
+        {
+            socket_bound( s );
+            return 0;
+        }
         err = builtin.WSAGetLastError();
         if (err != WSAEADDRINUSE && err != WSAEACCES) return SOCKET_ERROR;
     }
@@ -195,7 +271,11 @@ static int bind_outside_reservations( const struct portres_pool *pool, enum port
         if (portres_pool_is_reserved( pool, proto, port )) continue;
         tries++;
         set_port( &copy, portres_htons( port ) );
-        if (!builtin.bind( s, (struct sockaddr *)&copy, len )) return 0;
+        if (!builtin.bind( s, (struct sockaddr *)&copy, len ))
+        {
+            socket_bound( s );
+            return 0;
+        }
         err = builtin.WSAGetLastError();
         if (err != WSAEADDRINUSE && err != WSAEACCES) return SOCKET_ERROR;
     }
@@ -276,7 +356,9 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
             return SOCKET_ERROR;
         }
     }
-    return builtin.bind( s, addr, len );
+    if ((ret = builtin.bind( s, addr, len ))) return ret;
+    socket_bound( s );
+    return 0;
 }
 
 /***********************************************************************
@@ -341,6 +423,53 @@ int WINAPI portres_listen( SOCKET s, int backlog )
     return builtin.listen( s, backlog );
 }
 
+/***********************************************************************
+ *      socket (WS2_32.23)
+ *
+ * Wine's builtin socket; portres notes the protocol of TCP and UDP sockets
+ * so that their binds need no round trip to learn it.  Errors are the
+ * builtin's.  Source: SPEC §4, §5 (round trips on the bind path).
+ */
+SOCKET WINAPI portres_socket( int family, int type, int protocol )
+{
+    SOCKET s = builtin.socket( family, type, protocol );
+    int proto = creation_protocol( family, type, protocol );
+
+    if (s != INVALID_SOCKET && proto >= 0) cache_socket( s, proto, family, TRUE );
+    return s;
+}
+
+/***********************************************************************
+ *      WSASocketA (WS2_32.94)
+ *
+ * As socket, for WSASocketA (a protocol info structure, if given, is the
+ * builtin's to read: the socket is then looked up on first use).
+ */
+SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
+                                  DWORD flags )
+{
+    SOCKET s = builtin.WSASocketA( family, type, protocol, info, group, flags );
+    int proto = creation_protocol( family, type, protocol );
+
+    if (s != INVALID_SOCKET && !info && proto >= 0) cache_socket( s, proto, family, TRUE );
+    return s;
+}
+
+/***********************************************************************
+ *      WSASocketW (WS2_32.95)
+ *
+ * As WSASocketA, for WSASocketW.
+ */
+SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group,
+                                  DWORD flags )
+{
+    SOCKET s = builtin.WSASocketW( family, type, protocol, info, group, flags );
+    int proto = creation_protocol( family, type, protocol );
+
+    if (s != INVALID_SOCKET && !info && proto >= 0) cache_socket( s, proto, family, TRUE );
+    return s;
+}
+
 static LPFN_CONNECTEX builtin_ConnectEx;
 
 /* ConnectEx as handed out by SIO_GET_EXTENSION_FUNCTION_POINTER: the
@@ -372,6 +501,7 @@ void *wrap_extension( const GUID *guid, void *func )
  */
 int WINAPI portres_closesocket( SOCKET s )
 {
+    uncache_socket( s );
     forget_socket( s );
     release_socket_reservations( s );
     return builtin.closesocket( s );

@@ -29,6 +29,8 @@ struct ws2_32_builtin
     int (WINAPI *sendto)( SOCKET, const char *, int, int, const struct sockaddr *, int );
     int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
     SOCKET (WINAPI *socket)( int, int, int );
+    SOCKET (WINAPI *WSASocketA)( int, int, int, WSAPROTOCOL_INFOA *, GROUP, DWORD );
+    SOCKET (WINAPI *WSASocketW)( int, int, int, WSAPROTOCOL_INFOW *, GROUP, DWORD );
     int (WINAPI *WSAConnect)( SOCKET, const struct sockaddr *, int, WSABUF *, WSABUF *, QOS *, QOS * );
     int (WINAPI *WSAGetLastError)( void );
     int (WINAPI *WSAIoctl)( SOCKET, DWORD, void *, DWORD, void *, DWORD, DWORD *, OVERLAPPED *,

@@ -210,13 +210,40 @@ struct portres_pool *portres_lock( void )
  * reservation confirm it under the lock. */
 const struct portres_pool *portres_pool_view( void )
 {
+    static LONG swept;
+
     if (!open_pool()) return NULL;
-    if (pool_view->magic != PORTRES_POOL_MAGIC)
+    if (!swept && !InterlockedExchange( &swept, 1 ))
     {
-        if (!portres_lock()) return NULL;  /* sets it up */
+        /* once per process: set the pool up if needed, and give back the
+         * blocks of owners that died since, so that their stale counts do
+         * not send every bind of this process down the checking path */
+        struct portres_pool *pool = portres_lock();
+        if (!pool) return NULL;
+        portres_reclaim_dead( pool );
         portres_unlock();
     }
     return pool_view;
+}
+
+/* portres_reclaim_dead: drop the runtime reservations of every owner whose
+ * process has ended; pool locked.  One round trip per distinct owner. */
+unsigned int portres_reclaim_dead( struct portres_pool *pool )
+{
+    unsigned int reclaimed = 0;
+    DWORD last_alive = 0;
+
+    for (uint32_t i = 0; i < pool->used; i++)
+    {
+        const struct portres_reservation *res = &pool->res[i];
+        DWORD owner = res->owner;
+
+        if (!res->token || res->persistent || owner == last_alive || portres_is_self( owner )) continue;
+        if (portres_owner_alive( owner )) last_alive = owner;
+        else reclaimed += portres_pool_remove_owner( pool, owner );
+    }
+    if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
+    return reclaimed;
 }
 
 /* portres_unlock: release the pool mutex taken by portres_lock */

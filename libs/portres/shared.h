@@ -23,6 +23,7 @@ const struct portres_pool *portres_pool_view( void );
 DWORD portres_self_owner( struct portres_pool *pool );
 BOOL portres_owner_alive( DWORD owner );
 BOOL portres_is_self( DWORD owner );
+unsigned int portres_reclaim_dead( struct portres_pool *pool );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
 BOOL portres_is_admin( void );

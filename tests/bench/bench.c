@@ -1,0 +1,223 @@
+/*
+ * bench - timing loops for `make bench` (tests/bench/run.sh drives them)
+ *
+ * Each timing mode runs its operation N times and prints one line
+ * "us_per_op X" (mean microseconds per operation, QueryPerformanceCounter).
+ *
+ *   bind N          bind(port 0)+closesocket of a TCP socket (socket() untimed)
+ *   connect N       loopback TCP connect with its implicit bind (+accept, close)
+ *   mutex N         WaitForSingleObject+ReleaseMutex of an uncontended named mutex
+ *   acquire N       SIO_ACQUIRE_PORT_RESERVATION of one specific port + release
+ *   wildcard N      wildcard SIO_ACQUIRE_PORT_RESERVATION of 100 ports + release
+ *   persistent N    Create+Lookup+DeletePersistentTcpPortReservation of one port
+ *
+ * Helper modes, run in the background by the driver until it kills them:
+ *   hold K          acquire K runtime reservations of 10 ports, print "ready"
+ *   sockets K       bind K TCP sockets to 127.0.0.1 port 0, print "ready"
+ *   fill K / clear K  create / delete K persistent one-port reservations
+ *
+ * Ports: specific ones in 48800-48999 and 20000-21999 (fill); loopback only.
+ */
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <iphlpapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define FILL_BASE 20000
+
+static LARGE_INTEGER freq;
+
+static double now_us( void )
+{
+    LARGE_INTEGER t;
+    QueryPerformanceCounter( &t );
+    return t.QuadPart * 1e6 / freq.QuadPart;
+}
+
+static void report( double total_us, int n )
+{
+    printf( "us_per_op %.2f\n", total_us / n );
+}
+
+static int bench_bind( int n )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    double total = 0;
+
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    for (int i = 0; i < n; i++)
+    {
+        SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        double t0 = now_us();
+        if (bind( s, (struct sockaddr *)&addr, sizeof(addr) )) return printf( "bind failed %d\n", WSAGetLastError() );
+        closesocket( s );
+        total += now_us() - t0;
+    }
+    report( total, n );
+    return 0;
+}
+
+static int bench_connect( int n )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    SOCKET listener = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    int len = sizeof(addr);
+    double total = 0;
+
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    bind( listener, (struct sockaddr *)&addr, sizeof(addr) );
+    listen( listener, SOMAXCONN );
+    getsockname( listener, (struct sockaddr *)&addr, &len );
+    for (int i = 0; i < n; i++)
+    {
+        SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP ), a;
+        double t0 = now_us();
+        if (connect( s, (struct sockaddr *)&addr, sizeof(addr) ))
+            return printf( "connect failed %d\n", WSAGetLastError() );
+        total += now_us() - t0;
+        a = accept( listener, NULL, NULL );
+        closesocket( s );
+        closesocket( a );
+    }
+    closesocket( listener );
+    report( total, n );
+    return 0;
+}
+
+static int bench_mutex( int n )
+{
+    HANDLE mutex = CreateMutexW( NULL, FALSE, L"portres-bench-mutex" );
+    double t0 = now_us();
+
+    for (int i = 0; i < n; i++)
+    {
+        WaitForSingleObject( mutex, INFINITE );
+        ReleaseMutex( mutex );
+    }
+    report( now_us() - t0, n );
+    return 0;
+}
+
+static int acquire_release( SOCKET s, USHORT start, USHORT count )
+{
+    INET_PORT_RANGE range = { htons( start ), count };
+    INET_PORT_RESERVATION_INSTANCE inst;
+    DWORD bytes;
+
+    if (WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL ))
+        return WSAGetLastError();
+    if (WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0, &bytes, NULL, NULL ))
+        return WSAGetLastError();
+    return 0;
+}
+
+static int bench_acquire( int n, int wildcard )
+{
+    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    double t0 = now_us();
+    int err;
+
+    for (int i = 0; i < n; i++)
+        if ((err = wildcard ? acquire_release( s, 0, 100 ) : acquire_release( s, 48800 + i % 200, 1 )))
+            return printf( "acquire failed %d\n", err );
+    report( now_us() - t0, n );
+    closesocket( s );
+    return 0;
+}
+
+static int bench_persistent( int n )
+{
+    double t0 = now_us();
+
+    for (int i = 0; i < n; i++)
+    {
+        USHORT port = htons( 48800 + i % 200 );
+        ULONG64 token, found;
+        ULONG err;
+
+        if ((err = CreatePersistentTcpPortReservation( port, 1, &token )) ||
+            (err = LookupPersistentTcpPortReservation( port, 1, &found )) ||
+            (err = DeletePersistentTcpPortReservation( port, 1 )))
+            return printf( "persistent failed %lu\n", err );
+    }
+    report( now_us() - t0, n );
+    return 0;
+}
+
+static int hold( int k )
+{
+    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+
+    for (int i = 0; i < k; i++)
+    {
+        INET_PORT_RANGE range = { 0, 10 };
+        INET_PORT_RESERVATION_INSTANCE inst;
+        DWORD bytes;
+        if (WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL ))
+            return printf( "hold: acquire failed %d\n", WSAGetLastError() );
+    }
+    printf( "ready\n" );
+    fflush( stdout );
+    Sleep( 600000 );
+    return 0;
+}
+
+static int sockets( int k )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    for (int i = 0; i < k; i++)
+    {
+        SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        if (s == INVALID_SOCKET || bind( s, (struct sockaddr *)&addr, sizeof(addr) ))
+            return printf( "sockets: socket %d failed %d\n", i, WSAGetLastError() );
+    }
+    printf( "ready\n" );
+    fflush( stdout );
+    Sleep( 600000 );
+    return 0;
+}
+
+static int fill( int k, int create )
+{
+    for (int i = 0; i < k; i++)
+    {
+        USHORT port = htons( FILL_BASE + 2 * i );
+        ULONG64 token;
+        ULONG err = create ? CreatePersistentTcpPortReservation( port, 1, &token )
+                           : DeletePersistentTcpPortReservation( port, 1 );
+        if (err && err != ERROR_NOT_FOUND) return printf( "fill %d: %lu\n", i, err );
+    }
+    printf( "ready\n" );
+    return 0;
+}
+
+int main( int argc, char **argv )
+{
+    WSADATA data;
+    int n = argc > 2 ? atoi( argv[2] ) : 0;
+
+    if (argc < 3 || n <= 0)
+    {
+        printf( "usage: bench MODE N\n" );
+        return 2;
+    }
+    QueryPerformanceFrequency( &freq );
+    WSAStartup( MAKEWORD( 2, 2 ), &data );
+    if (!strcmp( argv[1], "bind" )) return bench_bind( n );
+    if (!strcmp( argv[1], "connect" )) return bench_connect( n );
+    if (!strcmp( argv[1], "mutex" )) return bench_mutex( n );
+    if (!strcmp( argv[1], "acquire" )) return bench_acquire( n, 0 );
+    if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1 );
+    if (!strcmp( argv[1], "persistent" )) return bench_persistent( n );
+    if (!strcmp( argv[1], "hold" )) return hold( n );
+    if (!strcmp( argv[1], "sockets" )) return sockets( n );
+    if (!strcmp( argv[1], "fill" )) return fill( n, 1 );
+    if (!strcmp( argv[1], "clear" )) return fill( n, 0 );
+    printf( "unknown mode %s\n", argv[1] );
+    return 2;
+}

@@ -1,0 +1,111 @@
+#!/bin/sh
+# run.sh - the benchmarks of `make bench`: portres against Wine's builtin
+# ws2_32 and against one wineserver round trip, as ratios of medians
+# measured in one run.
+#
+#   WINEPREFIX=<prefix with portres installed> PORTRES_TOP=<repo> tests/bench/run.sh
+#
+# Each benchmark alternates subject and baseline runs (BENCH_RUNS, at
+# least 5, default 5), each a fresh Wine process timing a loop, and prints
+#     bench NAME: ratio R (target T)
+# followed by the medians.  Background helpers (reservation holders, bound
+# sockets) are started and killed here.
+
+set -u
+
+runs=${BENCH_RUNS:-5}
+[ "$runs" -ge 5 ] || runs=5
+cd "$PORTRES_TOP/tests/bench/x86_64-windows" || exit 2
+export WINEDEBUG=-all
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-bench.XXXXXX")
+helper=
+
+cleanup() {
+    [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
+    pkill -9 -f 'bench.exe (hold|sockets)' 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+# one timed run: OVERRIDES MODE N -> microseconds per operation ("-": no override)
+timed() {
+    ovr=$1; [ "$ovr" = - ] && ovr=
+    out=$(WINEDLLOVERRIDES="$ovr" timeout 300 wine bench.exe "$2" "$3" 2>/dev/null)
+    us=$(echo "$out" | sed -n 's/^us_per_op //p')
+    [ -n "$us" ] || { echo "bench.exe $2 $3 failed: $out" >&2; us=0; }
+    echo "$us"
+}
+
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# start a background helper (hold K / sockets K) and wait for its "ready"
+start_helper() {
+    wine bench.exe "$1" "$2" >"$tmp/helper.out" 2>/dev/null &
+    helper=$!
+    for i in $(seq 1 600); do
+        grep -q ready "$tmp/helper.out" 2>/dev/null && return 0
+        kill -0 "$helper" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "helper bench.exe $1 $2 did not get ready: $(cat "$tmp/helper.out")" >&2
+    return 1
+}
+
+stop_helper() {
+    [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
+    wait "$helper" 2>/dev/null
+    helper=
+}
+
+# report NAME TARGET SUBJECT-LABEL BASELINE-LABEL
+report() {
+    s=$(median "$tmp/subject")
+    b=$(median "$tmp/baseline")
+    awk -v n="$1" -v t="$2" -v s="$s" -v b="$b" -v sl="$3" -v bl="$4" -v r="$runs" 'BEGIN {
+        printf "bench %s: ratio %.2f (target %s)\n", n, (b > 0 ? s / b : 0), t
+        printf "    %s: median %.1f us/op; %s: median %.1f us/op; %d runs each\n", sl, s, bl, b, r }'
+    rm -f "$tmp/subject" "$tmp/baseline"
+}
+
+# alternate OVR MODE N (subject) and OVR MODE N (baseline) $runs times
+alternate() {
+    for i in $(seq 1 "$runs"); do
+        timed "$1" "$2" "$3" >>"$tmp/subject"
+        timed "$4" "$5" "$6" >>"$tmp/baseline"
+    done
+}
+
+# B1: bind+closesocket through portres against the builtin
+alternate - bind 3000 ws2_32=b bind 3000
+report B1-bind 1.05 "portres" "builtin ws2_32"
+
+if start_helper hold 100; then
+    alternate - bind 3000 ws2_32=b bind 3000
+    report B1-bind-busy 1.20 "portres, 100 runtime reservations live" "builtin ws2_32"
+    # B5 with the same 100 reservations
+    alternate - connect 1000 ws2_32=b connect 1000
+    report B5-connect 1.20 "portres connect, 100 reservations live" "builtin ws2_32 connect"
+fi
+stop_helper
+
+# B2: one specific acquire + release against one named-mutex wait+release
+alternate - acquire 500 - mutex 5000
+report B2-acquire 3 "acquire+release (1 port)" "named mutex wait+release"
+
+# B3: create+lookup+delete with 1000 other persistent reservations, and with none
+for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/baseline"; done
+WINEDLLOVERRIDES= timeout 600 wine bench.exe fill 1000 >/dev/null 2>&1
+for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/subject"; done
+WINEDLLOVERRIDES= timeout 600 wine bench.exe clear 1000 >/dev/null 2>&1
+report B3-persistent 1.5 "create+lookup+delete, 1000 others" "the same, none"
+
+# B4: wildcard acquire of 100 ports with 2000 sockets bound, and with 10
+if start_helper sockets 10; then
+    for i in $(seq 1 "$runs"); do timed - wildcard 50 >>"$tmp/baseline"; done
+fi
+stop_helper
+if start_helper sockets 2000; then
+    for i in $(seq 1 "$runs"); do timed - wildcard 50 >>"$tmp/subject"; done
+fi
+stop_helper
+report B4-wildcard 2 "wildcard 100 ports, 2000 sockets bound" "the same, 10 bound"
