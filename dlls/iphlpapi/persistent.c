@@ -85,30 +85,34 @@ static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USH
     ULONG err;
 
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
-        return ERROR_INVALID_PARAMETER;
-    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
-    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
-
-    if (portres_find_conflict( pool, proto, start, count ) || ports_in_use( proto, start, count ))
-        err = ERROR_SHARING_VIOLATION;
+        err = ERROR_INVALID_PARAMETER;
+    else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
+    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        res.token = portres_pool_new_token( pool, TRUE );
-        res.start = start;
-        res.count = count;
-        res.proto = proto;
-        res.persistent = 1;
-        res.pid = GetCurrentProcessId();
-        if (!(err = portres_registry_store( proto, &res, TRUE )) && !portres_pool_add( pool, &res ))
+        if (portres_find_conflict( pool, proto, start, count ) || ports_in_use( proto, start, count ))
+            err = ERROR_SHARING_VIOLATION;
+        else
         {
-            portres_registry_store( proto, &res, FALSE );
-            err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
+            res.token = portres_pool_new_token( pool, TRUE );
+            res.start = start;
+            res.count = count;
+            res.proto = proto;
+            res.persistent = 1;
+            res.pid = GetCurrentProcessId();
+            /* the registry first: a crash before the pool is written is
+             * repaired from it (see the top of this file) */
+            if (!(err = portres_registry_store( proto, &res, TRUE )) && !portres_pool_add( pool, &res ))
+            {
+                portres_registry_store( proto, &res, FALSE );
+                err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
+            }
+            if (!err) *token = res.token;
         }
-        if (!err) *token = res.token;
+        portres_unlock();
     }
-    portres_unlock();
-    TRACE( "%s %u+%u -> %lu token %#llx\n", proto_names[proto], start, count, err,
-           err ? 0ull : (unsigned long long)res.token );
+    TRACE( "%s (%u, %u, %p) -> %lu, token %#llx\n", proto_names[proto], start, count, token, err,
+           (unsigned long long)res.token );
     return err;
 }
 
@@ -119,18 +123,20 @@ static ULONG delete_reservation( enum portres_proto proto, USHORT start_net, USH
     struct portres_pool *pool;
     ULONG err;
 
-    if (!portres_range_valid( start, count )) return ERROR_INVALID_PARAMETER;
-    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
-    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
-
-    if (!(res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) err = ERROR_NOT_FOUND;
-    else if (!(err = portres_registry_store( proto, res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
+    if (!portres_range_valid( start, count )) err = ERROR_INVALID_PARAMETER;
+    else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
+    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
+    else
     {
-        portres_pool_remove( pool, res );
-        err = NO_ERROR;
+        if (!(res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) err = ERROR_NOT_FOUND;
+        else if (!(err = portres_registry_store( proto, res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
+        {
+            portres_pool_remove( pool, res );
+            err = NO_ERROR;
+        }
+        portres_unlock();
     }
-    portres_unlock();
-    TRACE( "%s %u+%u -> %lu\n", proto_names[proto], start, count, err );
+    TRACE( "%s (%u, %u) -> %lu\n", proto_names[proto], start, count, err );
     return err;
 }
 
@@ -142,12 +148,15 @@ static ULONG lookup_reservation( enum portres_proto proto, USHORT start_net, USH
     ULONG err = NO_ERROR;
 
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
-        return ERROR_INVALID_PARAMETER;
-    if (!(pool = portres_lock())) return ERROR_NOT_ENOUGH_MEMORY;
-    if ((res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) *token = res->token;
-    else err = ERROR_NOT_FOUND;
-    portres_unlock();
-    TRACE( "%s %u+%u -> %lu\n", proto_names[proto], start, count, err );
+        err = ERROR_INVALID_PARAMETER;
+    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
+    else
+    {
+        if ((res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) *token = res->token;
+        else err = ERROR_NOT_FOUND;
+        portres_unlock();
+    }
+    TRACE( "%s (%u, %u, %p) -> %lu\n", proto_names[proto], start, count, token, err );
     return err;
 }
 
