@@ -13,6 +13,7 @@
 
 #include "iphlpapi_private.h"
 #include "shared.h"
+#include "portcheck.h"
 #include "debug.h"
 
 static const char *const proto_names[] = { "TCP", "UDP" };
@@ -41,10 +42,34 @@ static BOOL block_has( DWORD port_net, USHORT start, USHORT count )
     return port >= start && port - start < count;
 }
 
-/* TRUE if a socket of the host (Wine or not) is bound inside the block;
- * the tables list native Linux sockets too (SPEC §5) */
+/* the process's ws2_32.dll for test binds, loaded and started on first use */
+static const struct portres_sockapi *sockapi( void )
+{
+    static struct portres_sockapi api;
+    static LONG ready;
+    HMODULE ws2;
+    int (WINAPI *startup)( WORD, WSADATA * );
+    WSADATA data;
+
+    if (ready) return &api;
+    if (!(ws2 = LoadLibraryW( L"ws2_32.dll" ))) return NULL;
+    startup = (void *)GetProcAddress( ws2, "WSAStartup" );
+    api.socket = (void *)GetProcAddress( ws2, "socket" );
+    api.bind = (void *)GetProcAddress( ws2, "bind" );
+    api.setsockopt = (void *)GetProcAddress( ws2, "setsockopt" );
+    api.closesocket = (void *)GetProcAddress( ws2, "closesocket" );
+    if (!startup || !api.socket || !api.bind || !api.setsockopt || !api.closesocket || startup( MAKEWORD( 2, 2 ), &data ))
+        return NULL;
+    InterlockedExchange( &ready, 1 );
+    return &api;
+}
+
+/* TRUE if a socket of the host (Wine or not) is bound inside the block:
+ * the port tables (which list native Linux sockets too, SPEC §5, but not
+ * TCP sockets that are only bound), then a test bind of each port */
 static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
 {
+    const struct portres_sockapi *api;
     BOOL used = FALSE;
 
     if (!pGetExtendedTcpTable || !pGetExtendedUdpTable) return FALSE;
@@ -74,6 +99,8 @@ static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
         }
         free( table );
     }
+    if (!used && (api = sockapi()))
+        for (unsigned int i = 0; i < count && !used; i++) used = !portres_port_is_free( api, proto, start + i );
     return used;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "ws2_32_private.h"
+#include "portcheck.h"
 #include <winternl.h>
 #include "debug.h"
 
@@ -89,30 +90,10 @@ BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count )
     return res != NULL;
 }
 
-/* TRUE if no socket of the host holds the port: a test bind to the
- * dual-stack wildcard address, which collides with IPv4 and IPv6 binds */
 static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
 {
-    int type = proto == PORTRES_TCP ? SOCK_STREAM : SOCK_DGRAM;
-    int ipproto = proto == PORTRES_TCP ? IPPROTO_TCP : IPPROTO_UDP;
-    struct sockaddr_in6 addr6 = { .sin6_family = AF_INET6 };
-    struct sockaddr_in addr4 = { .sin_family = AF_INET };
-    DWORD off = 0;
-    SOCKET s;
-    int ret;
-
-    addr6.sin6_port = addr4.sin_port = portres_htons( port );
-    if ((s = builtin.socket( AF_INET6, type, ipproto )) != INVALID_SOCKET)
-    {
-        builtin.setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
-        ret = builtin.bind( s, (struct sockaddr *)&addr6, sizeof(addr6) );
-    }
-    else if ((s = builtin.socket( AF_INET, type, ipproto )) != INVALID_SOCKET)
-        ret = builtin.bind( s, (struct sockaddr *)&addr4, sizeof(addr4) );
-    else
-        return TRUE;  /* cannot tell: let the bind itself decide */
-    builtin.closesocket( s );
-    return !ret;
+    const struct portres_sockapi api = { builtin.socket, builtin.bind, builtin.setsockopt, builtin.closesocket };
+    return portres_port_is_free( &api, proto, port );
 }
 
 static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,

@@ -1,0 +1,24 @@
+/*
+ * Is a port bound?  A test bind, shared by both DLLs.
+ */
+
+#ifndef PORTRES_PORTCHECK_H
+#define PORTRES_PORTCHECK_H
+
+#include <winsock2.h>
+
+#include "pool.h"
+
+/* the Winsock functions a test bind needs: Wine's builtin's in ws2_32,
+ * whatever ws2_32.dll the process has in iphlpapi */
+struct portres_sockapi
+{
+    SOCKET (WINAPI *socket)( int, int, int );
+    int (WINAPI *bind)( SOCKET, const struct sockaddr *, int );
+    int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
+    int (WINAPI *closesocket)( SOCKET );
+};
+
+int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto proto, uint16_t port );
+
+#endif /* PORTRES_PORTCHECK_H */
