@@ -6,6 +6,8 @@
  *   stress worker ID CYCLES SECONDS         one worker
  *   stress hold PORT                        acquire TCP+UDP PORT..PORT+9, print "held", sleep
  *   stress check                            print the pool's live reservations, exit 1 if any
+ *   stress persist fill|verify|clear K      K persistent one-port TCP reservations
+ *                                           at 20000, 20002, ... (verify: all found)
  *
  * Every worker cycles on blocks drawn from 47000-47099, so they collide
  * constantly.  A ledger in a named section of its own records, per port
@@ -21,6 +23,8 @@
 #include <mstcpip.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <iphlpapi.h>
 
 #include "pool.h"
 
@@ -226,6 +230,31 @@ static int hold( USHORT port )
     return 0;
 }
 
+/* K persistent one-port TCP reservations: create them, find them all, delete them */
+static int persist( const char *what, int k )
+{
+    unsigned int done = 0, failed = 0;
+    DWORD start = GetTickCount();
+
+    for (int i = 0; i < k; i++)
+    {
+        USHORT port = htons( 20000 + 2 * i );
+        ULONG64 token;
+        ULONG err;
+
+        if (!strcmp( what, "fill" )) err = CreatePersistentTcpPortReservation( port, 1, &token );
+        else if (!strcmp( what, "verify" )) err = LookupPersistentTcpPortReservation( port, 1, &token );
+        else err = DeletePersistentTcpPortReservation( port, 1 );
+        if (err)
+        {
+            if (failed++ < 5) printf( "%s: port %u: error %lu\n", what, 20000 + 2 * i, err );
+        }
+        else done++;
+    }
+    printf( "persist %s: %u of %d done, %u failed, %.1f s\n", what, done, k, failed, (GetTickCount() - start) / 1000.0 );
+    return failed ? 1 : 0;
+}
+
 int main( int argc, char **argv )
 {
     WSADATA data;
@@ -240,6 +269,7 @@ int main( int argc, char **argv )
         return worker( atoi( argv[2] ), atoi( argv[3] ), atoi( argv[4] ) );
     }
     if (argc == 3 && !strcmp( argv[1], "hold" )) return hold( atoi( argv[2] ) );
+    if (argc == 4 && !strcmp( argv[1], "persist" )) return persist( argv[2], atoi( argv[3] ) );
     if (argc == 2 && !strcmp( argv[1], "check" ))
     {
         int live;
