@@ -126,11 +126,22 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     }
     else
     {
-        /* wildcard: inside the dynamic port range, from a random place */
+        /* wildcard: inside the dynamic port range, from a random place;
+         * first in the part the kernel does not pick implicit binds from,
+         * so that the binds of everyone else need no checking */
+        uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
+        uint32_t kernel_first, kernel_last, offset;
         LARGE_INTEGER now;
+
         QueryPerformanceCounter( &now );
-        if (!portres_pool_find_free( pool, proto, count, pool->dyn_first[proto], pool->dyn_count[proto],
-                                     (uint32_t)now.QuadPart * 2654435761u, port_is_free, NULL, &start ))
+        offset = (uint32_t)now.QuadPart * 2654435761u;
+        portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
+        if (!(kernel_last < dyn_last && dyn_last - max( kernel_last + 1, dyn_first ) + 1 >= count &&
+              portres_pool_find_free( pool, proto, count, max( kernel_last + 1, dyn_first ),
+                                      dyn_last - max( kernel_last + 1, dyn_first ) + 1, offset, port_is_free, NULL,
+                                      &start )) &&
+            !portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
+                                     NULL, &start ))
             err = WSAEADDRINUSE;
     }
     if (!err)

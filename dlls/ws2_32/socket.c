@@ -228,6 +228,16 @@ static const struct portres_pool *enforcing( SOCKET s, enum portres_proto *proto
     return pool->live[*proto] ? pool : NULL;
 }
 
+/* TRUE if the kernel, left to pick the port of a port-0 or implicit bind,
+ * could pick a reserved one: only then must portres pick it instead */
+static BOOL kernel_may_pick_reserved( const struct portres_pool *pool, enum portres_proto proto )
+{
+    uint32_t first, last;
+
+    portres_kernel_ephemeral_range( &first, &last );
+    return portres_pool_any_reserved( pool, proto, first, last );
+}
+
 static BOOL addr_usable( const struct sockaddr *addr, int len, int family )
 {
     int need = family == AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
@@ -317,7 +327,8 @@ static int implicit_bind( SOCKET s, BOOL udp_only )
         else ret = reserved_bind( &a, s, (struct sockaddr *)&any6, sizeof(any6) );
         return ret == -2 ? 0 : ret;
     }
-    if (!(pool = enforcing( s, &proto, &family )) || (udp_only && proto != PORTRES_UDP) || socket_is_bound( s ))
+    if (!(pool = enforcing( s, &proto, &family )) || (udp_only && proto != PORTRES_UDP) ||
+        !kernel_may_pick_reserved( pool, proto ) || socket_is_bound( s ))
         return 0;
     if (family == AF_INET) return bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any4, sizeof(any4) );
     return bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any6, sizeof(any6) );
@@ -349,7 +360,8 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
     {
         USHORT port = portres_ntohs( addr_port( addr ) );
 
-        if (!port) return bind_outside_reservations( pool, proto, s, addr, len );
+        if (!port && kernel_may_pick_reserved( pool, proto ))
+            return bind_outside_reservations( pool, proto, s, addr, len );
         if (portres_pool_is_reserved( pool, proto, port ) && (ret = foreign_reservation( proto, port )))
         {
             SetLastError( ret );

@@ -60,6 +60,23 @@ int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_prot
     return (pool->bitmap[proto][port >> 3] >> (port & 7)) & 1;
 }
 
+/* portres_pool_any_reserved: 1 if any port of first..last (host order,
+ * inclusive, clamped to 0..65535) is in a reservation of proto */
+int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
+                               uint32_t last )
+{
+    const uint8_t *bits = pool->bitmap[proto];
+
+    if (last > 65535) last = 65535;
+    while (first <= last && (first & 7))
+        if (portres_pool_is_reserved( pool, proto, first++ )) return 1;
+    for (; first + 7 <= last; first += 8)
+        if (bits[first >> 3]) return 1;
+    for (; first <= last; first++)
+        if (portres_pool_is_reserved( pool, proto, first )) return 1;
+    return 0;
+}
+
 /* portres_pool_find_overlap: first reservation of proto sharing a port with
  * start..start+count-1, or NULL */
 struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,

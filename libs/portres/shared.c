@@ -321,6 +321,36 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
     return NULL;
 }
 
+/* portres_kernel_ephemeral_range: the range the Linux kernel takes the
+ * ports of Wine's implicit and port-0 binds from
+ * (net.ipv4.ip_local_port_range), read once per process; Linux's default
+ * 32768-60999 if it cannot be read */
+void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
+{
+    static uint32_t lo, hi;
+
+    if (!lo)
+    {
+        HANDLE file = CreateFileW( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", GENERIC_READ,
+                                   FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+        char buf[64] = "";
+        DWORD size = 0;
+        unsigned int a = 0, b = 0;
+
+        if (file != INVALID_HANDLE_VALUE)
+        {
+            ReadFile( file, buf, sizeof(buf) - 1, &size, NULL );
+            CloseHandle( file );
+            buf[size] = 0;
+        }
+        if (sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535) { a = 32768; b = 60999; }
+        hi = b;
+        lo = a;
+    }
+    *first = lo;
+    *last = hi;
+}
+
 /* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */
 BOOL portres_is_admin( void )
 {

@@ -27,6 +27,7 @@ unsigned int portres_reclaim_dead( struct portres_pool *pool );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
 BOOL portres_is_admin( void );
+void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
 LONG portres_registry_store( enum portres_proto proto, const struct portres_reservation *res, BOOL add );
 LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT count );
 void portres_shared_detach( void );

@@ -4,7 +4,8 @@
  * Port-0 binds and implicit binds never land inside a reservation of their
  * protocol; an explicit bind into another process's runtime reservation
  * fails WSAEACCES, while the owner, and explicit binds into persistent
- * reservations, succeed.  Ports 48000-48399 for specific blocks.
+ * reservations, succeed.  Ports 48000-48399 for specific blocks, and a
+ * 2000-port block found free in 33000-39999.
  */
 
 #include <winsock2.h>
@@ -21,6 +22,7 @@
 #define BIND_TRIES   200
 
 static INET_PORT_RESERVATION_INSTANCE blocks[2];  /* large wildcard blocks, TCP and UDP */
+static INET_PORT_RESERVATION_INSTANCE low_blocks[2];  /* 2000-port blocks in 33000-39999 */
 
 static BOOL is_admin( void )
 {
@@ -51,10 +53,18 @@ static USHORT local_port( SOCKET s )
                                             : ((struct sockaddr_in6 *)&addr)->sin6_port );
 }
 
-static BOOL inside( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
+static BOOL inside_block( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
 {
     USHORT start = ntohs( b->Reservation.StartPort );
-    return port >= start && port - start < b->Reservation.NumberOfPorts;
+    return b->Token.Token && port >= start && port - start < b->Reservation.NumberOfPorts;
+}
+
+/* inside either reservation of the protocol: the wildcard block, or the
+ * specific block placed where Linux takes ephemeral ports from (32768-60999
+ * by default), which a bind left to the kernel would hit */
+static BOOL inside( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
+{
+    return inside_block( b, port ) || inside_block( &low_blocks[b - blocks], port );
 }
 
 static void set_addr( struct sockaddr_storage *addr, int family, USHORT port, int *len )
@@ -90,6 +100,18 @@ static BOOL acquire_blocks( SOCKET holders[2] )
         if (err) return FALSE;
         trace( "%s block %u-%u\n", udp ? "UDP" : "TCP", ntohs( blocks[udp].Reservation.StartPort ),
                ntohs( blocks[udp].Reservation.StartPort ) + blocks[udp].Reservation.NumberOfPorts - 1 );
+        /* a specific block where the kernel picks ephemeral ports; moved on when ports are taken */
+        for (USHORT start = 33000; start <= 38000; start += 500)
+        {
+            INET_PORT_RANGE low = { htons( start ), 2000 };
+            if (!ioctl_err( holders[udp], SIO_ACQUIRE_PORT_RESERVATION, &low, sizeof(low), &low_blocks[udp],
+                            sizeof(low_blocks[udp]) ))
+                break;
+        }
+        if (low_blocks[udp].Token.Token)
+            trace( "%s block %u-%u\n", udp ? "UDP" : "TCP", ntohs( low_blocks[udp].Reservation.StartPort ),
+                   ntohs( low_blocks[udp].Reservation.StartPort ) + 1999 );
+        else skip( "no free 2000-port %s block in 33000-39999\n", udp ? "UDP" : "TCP" );
     }
     return TRUE;
 }
