@@ -12,6 +12,12 @@
 
 #include "pool.h"
 
+/* the slots that may be in use: never past the array, even if used is corrupt */
+static uint32_t used_slots( const struct portres_pool *pool )
+{
+    return pool->used < PORTRES_MAX_RESERVATIONS ? pool->used : PORTRES_MAX_RESERVATIONS;
+}
+
 static void set_bits( struct portres_pool *pool, unsigned int proto, uint32_t start, uint32_t count, int on )
 {
     for (uint32_t p = start; p < start + count; p++)
@@ -89,7 +95,7 @@ struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool
     for (p = start; p < end; p++) if (portres_pool_is_reserved( pool, proto, p )) break;
     if (p == end) return NULL;
 
-    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    for (uint32_t i = 0; i < used_slots( pool ); i++)
     {
         struct portres_reservation *res = &pool->res[i];
         if (!res->token || res->proto != proto) continue;
@@ -102,7 +108,7 @@ struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool
 struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token )
 {
     if (!token) return NULL;
-    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    for (uint32_t i = 0; i < used_slots( pool ); i++)
         if (pool->res[i].token == token) return &pool->res[i];
     return NULL;
 }
@@ -112,7 +118,7 @@ struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, 
 struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, enum portres_proto proto,
                                                      uint16_t start, uint16_t count, int persistent )
 {
-    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    for (uint32_t i = 0; i < used_slots( pool ); i++)
     {
         struct portres_reservation *res = &pool->res[i];
         if (res->token && res->proto == proto && res->start == start && res->count == count &&
@@ -146,9 +152,10 @@ struct portres_reservation *portres_pool_add( struct portres_pool *pool, const s
 
     if (tmpl->proto >= PORTRES_PROTO_COUNT || !portres_range_valid( tmpl->start, tmpl->count )) return NULL;
     if (!tmpl->token || portres_pool_find_token( pool, tmpl->token )) return NULL;
+    if (!tmpl->persistent != !(tmpl->token & PORTRES_PERSISTENT_TOKEN_BIT)) return NULL;
     if (portres_pool_find_overlap( pool, tmpl->proto, tmpl->start, tmpl->count )) return NULL;
 
-    for (i = 0; i < pool->used; i++) if (!pool->res[i].token) break;
+    for (i = 0; i < used_slots( pool ); i++) if (!pool->res[i].token) break;
     if (i == PORTRES_MAX_RESERVATIONS) return NULL;
     res = &pool->res[i];
 
@@ -156,7 +163,7 @@ struct portres_reservation *portres_pool_add( struct portres_pool *pool, const s
     res->token = 0;
     set_bits( pool, tmpl->proto, tmpl->start, tmpl->count, 1 );
     pool->live[tmpl->proto]++;
-    if (i == pool->used) pool->used++;
+    if (i >= pool->used) pool->used = i + 1;
     res->token = tmpl->token;  /* last: the slot is now in use */
     return res;
 }
@@ -168,6 +175,7 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
     res->token = 0;  /* first: the slot is no longer in use */
     set_bits( pool, res->proto, res->start, res->count, 0 );
     if (pool->live[res->proto]) pool->live[res->proto]--;
+    pool->used = used_slots( pool );
     while (pool->used && !pool->res[pool->used - 1].token) pool->used--;
 }
 
@@ -175,7 +183,7 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
 unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner )
 {
     unsigned int n = 0;
-    for (uint32_t i = pool->used; i-- > 0;)
+    for (uint32_t i = used_slots( pool ); i-- > 0;)
         if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner)
         {
             portres_pool_remove( pool, &pool->res[i] );
@@ -188,7 +196,7 @@ unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owne
 unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket )
 {
     unsigned int n = 0;
-    for (uint32_t i = pool->used; i-- > 0;)
+    for (uint32_t i = used_slots( pool ); i-- > 0;)
         if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner &&
             pool->res[i].socket == socket)
         {
@@ -203,7 +211,7 @@ unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t own
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
 {
     unsigned int n = 0;
-    for (uint32_t i = pool->used; i-- > 0;)
+    for (uint32_t i = used_slots( pool ); i-- > 0;)
         if (pool->res[i].token && pool->res[i].persistent)
         {
             portres_pool_remove( pool, &pool->res[i] );
@@ -267,11 +275,13 @@ int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto 
     {
         uint32_t s = first + pos, bad = count;
 
+        /* one pass: each port is looked at once, as the skip below moves past it */
         for (uint32_t j = 0; j < count; j++)
-            if (portres_pool_is_reserved( pool, proto, s + j )) { bad = j; break; }
-        if (bad == count && port_free)
-            for (uint32_t j = 0; j < count; j++)
-                if (!port_free( ctx, proto, s + j )) { bad = j; break; }
+            if (portres_pool_is_reserved( pool, proto, s + j ) || (port_free && !port_free( ctx, proto, s + j )))
+            {
+                bad = j;
+                break;
+            }
         if (bad == count)
         {
             *start = s;
