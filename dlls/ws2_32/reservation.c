@@ -168,6 +168,18 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     return 0;
 }
 
+/* the reservation holding token, NULL if there is none (or if it was a
+ * runtime one of another process that has ended: it is reclaimed here, as
+ * the reservation ended with its process, SPEC §3) */
+static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 token )
+{
+    struct portres_reservation *res = portres_pool_find_token( pool, token );
+
+    if (!res || res->persistent || portres_is_self( res->owner ) || portres_owner_alive( res->owner )) return res;
+    portres_pool_remove_owner( pool, res->owner );
+    return NULL;
+}
+
 static int release( const INET_PORT_RESERVATION_TOKEN *in )
 {
     struct portres_pool *pool;
@@ -175,7 +187,7 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
     int err = 0;
 
     if (!(pool = portres_lock())) return WSAENOBUFS;
-    if (!(res = portres_pool_find_token( pool, in->Token )) || res->persistent) err = WSAEINVAL;
+    if (!(res = find_live( pool, in->Token )) || res->persistent) err = WSAEINVAL;
     else if (res->owner != portres_self_owner( pool )) err = WSAEACCES;
     else
     {
@@ -194,7 +206,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
 
     if (socket_is_bound( s )) return WSAEINVAL;
     if (!(pool = portres_lock())) return WSAENOBUFS;
-    if (!(res = portres_pool_find_token( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
+    if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
     else if (res->persistent ? !portres_is_admin() : res->owner != portres_self_owner( pool )) err = WSAEACCES;
     portres_unlock();
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;

@@ -1,0 +1,797 @@
+/*
+ * Conformance tests for port reservations across processes.
+ *
+ * A child process (this program, "crossprocess.exe child MODE ...")
+ * acquires runtime blocks or creates persistent ones; the parent checks
+ * that another process's runtime reservation cannot be acquired, released
+ * or associated with, and that it ends with its process (terminated or
+ * exited without releasing); and that persistent reservations are shared
+ * by every process.  SPEC §2, §3 (and the §4 rule on explicit binds into
+ * another process's runtime reservation).  Must pass on Windows 10/11 as
+ * on Wine with portres.
+ *
+ * The child modes "hold", "check", "busy", "pcreate", "plookup" and
+ * "pdelete" are used by tests/scripts/kill9.sh (SIGKILL of the Wine
+ * process, restart of the wineserver).
+ *
+ * Ports: specific blocks only in 44000-45999 (each conformance test file
+ * has its own range; kill9.sh passes its own ports, 46000-46499).
+ */
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <iphlpapi.h>
+#include <stdlib.h>
+
+#include "test.h"
+
+/* each test looks for a free block in its own window of WINDOW ports */
+#define WINDOW          200
+#define WIN_TERMINATE   44000
+#define WIN_EXIT        44200
+#define WIN_PERSISTENT  44400
+#define WIN_TWO         44600
+
+#define CHILD_COUNT     10    /* ports of each child runtime block */
+#define PERSIST_COUNT   5     /* ports of each child persistent block */
+#define HOLD_COUNT      10    /* ports of the "hold" and "check" blocks */
+#define WAIT_MS         10000
+
+static const char *const proto_name[2] = { "TCP", "UDP" };
+static BOOL have_ipv6;
+
+/* what a child tells its parent, in a named section */
+struct shared
+{
+    LONG error;             /* the child's failure, or 0 */
+    ULONG64 token[2];       /* its TCP and UDP tokens */
+};
+
+/* --- helpers -------------------------------------------------------------- */
+
+static BOOL is_admin( void )
+{
+    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
+    PSID admins;
+    BOOL member = FALSE;
+
+    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
+                                   0, 0, 0, 0, 0, 0, &admins ))
+        return FALSE;
+    if (!CheckTokenMembership( NULL, admins, &member )) member = FALSE;
+    FreeSid( admins );
+    return member;
+}
+
+static SOCKET new_socket( int family, int udp )
+{
+    return socket( family, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+}
+
+/* WSAIoctl without overlapped: 0 or the Winsock error; *bytes as returned */
+static int ioctl_bytes( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size, DWORD *bytes )
+{
+    int ret;
+
+    WSASetLastError( 0xdeadbeef );
+    ret = WSAIoctl( s, code, in, in_size, out, out_size, bytes, NULL, NULL );
+    if (!ret) return 0;
+    if (ret != SOCKET_ERROR) return -1000 - ret;  /* neither 0 nor SOCKET_ERROR */
+    return WSAGetLastError();
+}
+
+static int acquire( SOCKET s, USHORT start, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
+{
+    INET_PORT_RANGE range;
+    DWORD bytes = 0xdeadbeef;
+    int err;
+
+    range.StartPort = htons( start );
+    range.NumberOfPorts = count;
+    memset( inst, 0, sizeof(*inst) );
+    err = ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst), &bytes );
+    if (!err) ok( bytes == sizeof(*inst), "acquire %u+%u: %lu bytes returned\n", start, count, bytes );
+    return err;
+}
+
+static int release( SOCKET s, ULONG64 token )
+{
+    INET_PORT_RESERVATION_TOKEN tok;
+    DWORD bytes = 0xdeadbeef;
+    int err;
+
+    tok.Token = token;
+    err = ioctl_bytes( s, SIO_RELEASE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes );
+    if (!err) ok( bytes == 0, "release %#llx: %lu bytes returned\n", (unsigned long long)token, bytes );
+    return err;
+}
+
+static int associate( SOCKET s, ULONG64 token )
+{
+    INET_PORT_RESERVATION_TOKEN tok;
+    DWORD bytes = 0xdeadbeef;
+    int err;
+
+    tok.Token = token;
+    err = ioctl_bytes( s, SIO_ASSOCIATE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes );
+    if (!err) ok( bytes == 0, "associate %#llx: %lu bytes returned\n", (unsigned long long)token, bytes );
+    return err;
+}
+
+static void set_loopback( struct sockaddr_storage *addr, int family, USHORT port, int *len )
+{
+    memset( addr, 0, sizeof(*addr) );
+    if (family == AF_INET)
+    {
+        struct sockaddr_in *in = (struct sockaddr_in *)addr;
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+        in->sin_port = htons( port );
+        *len = sizeof(*in);
+    }
+    else
+    {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_loopback;
+        in6->sin6_port = htons( port );
+        *len = sizeof(*in6);
+    }
+}
+
+/* bind s to the loopback address of family, port (host order); 0 or the Winsock error */
+static int bind_loopback( SOCKET s, int family, USHORT port )
+{
+    struct sockaddr_storage addr;
+    int len;
+
+    set_loopback( &addr, family, port, &len );
+    WSASetLastError( 0xdeadbeef );
+    return bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
+}
+
+/* a socket of the protocol bound to loopback:port, or INVALID_SOCKET; TCP
+ * ones listen unless they are to be only bound */
+static SOCKET bound_socket_( int family, int udp, USHORT port, BOOL bind_only )
+{
+    struct sockaddr_in6 addr6 = { 0 };
+    struct sockaddr_in addr4 = { 0 };
+    struct sockaddr *addr = family == AF_INET ? (struct sockaddr *)&addr4 : (struct sockaddr *)&addr6;
+    int len = family == AF_INET ? sizeof(addr4) : sizeof(addr6);
+    SOCKET s = socket( family, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+
+    if (s == INVALID_SOCKET) return s;
+    addr4.sin_family = AF_INET;
+    addr4.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    addr4.sin_port = htons( port );
+    addr6.sin6_family = AF_INET6;
+    addr6.sin6_addr = in6addr_loopback;
+    addr6.sin6_port = htons( port );
+    if (bind( s, addr, len ) || (!udp && !bind_only && listen( s, 5 )))
+    {
+        closesocket( s );
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
+static SOCKET bound_socket( int family, int udp, USHORT port )
+{
+    return bound_socket_( family, udp, port, FALSE );
+}
+
+static USHORT local_port( SOCKET s )
+{
+    struct sockaddr_storage addr;
+    int len = sizeof(addr);
+
+    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
+    return ntohs( addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+                                            : ((struct sockaddr_in6 *)&addr)->sin6_port );
+}
+
+/* the local ports of the machine's TCP and UDP tables, IPv4 and IPv6 */
+static BYTE port_in_table[2][65536 / 8];
+
+static void read_port_table( int udp, ULONG family )
+{
+    DWORD size = 0, err = 0, n, i, port;
+    void *table = NULL;
+    int tries;
+
+    for (tries = 0; tries < 5; tries++)
+    {
+        err = udp ? GetExtendedUdpTable( table, &size, FALSE, family, UDP_TABLE_OWNER_PID, 0 )
+                  : GetExtendedTcpTable( table, &size, FALSE, family, TCP_TABLE_OWNER_PID_ALL, 0 );
+        if (err != ERROR_INSUFFICIENT_BUFFER) break;
+        free( table );
+        size += 4096;
+        if (!(table = malloc( size ))) return;
+    }
+    if (!err && table)
+    {
+        n = *(DWORD *)table;
+        for (i = 0; i < n; i++)
+        {
+            if (udp) port = family == AF_INET ? ((MIB_UDPTABLE_OWNER_PID *)table)->table[i].dwLocalPort
+                                              : ((MIB_UDP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort;
+            else port = family == AF_INET ? ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwLocalPort
+                                          : ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort;
+            port = ntohs( (USHORT)port );
+            port_in_table[udp][port / 8] |= 1 << (port % 8);
+        }
+    }
+    free( table );
+}
+
+/* TRUE if port is free for TCP and UDP: in no table, and bindable on loopback */
+static BOOL port_free( USHORT port )
+{
+    SOCKET s;
+    int udp;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        if (port_in_table[udp][port / 8] & (1 << (port % 8))) return FALSE;
+        if ((s = bound_socket( AF_INET, udp, port )) == INVALID_SOCKET) return FALSE;
+        closesocket( s );
+        if (have_ipv6)
+        {
+            if ((s = bound_socket( AF_INET6, udp, port )) == INVALID_SOCKET) return FALSE;
+            closesocket( s );
+        }
+    }
+    return TRUE;
+}
+
+/* TRUE unless a reservation of the protocol overlaps the block (a runtime
+ * acquire of it fails WSAEADDRINUSE) */
+static BOOL block_unreserved( int udp, USHORT start, USHORT count )
+{
+    INET_PORT_RANGE range;
+    INET_PORT_RESERVATION_INSTANCE inst;
+    SOCKET s = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+    DWORD bytes;
+    BOOL ret = TRUE;
+
+    if (s == INVALID_SOCKET) return TRUE;
+    range.StartPort = htons( start );
+    range.NumberOfPorts = count;
+    if (!WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL ))
+        WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0, &bytes, NULL, NULL );
+    else ret = WSAGetLastError() != WSAEADDRINUSE;
+    closesocket( s );
+    return ret;
+}
+
+/* find_block: the first block of count ports in first..first+WINDOW-1
+ * that no socket of the machine holds and no TCP or UDP reservation
+ * overlaps; skips (FALSE) when there is none */
+static BOOL find_block( USHORT first, USHORT count, USHORT *start )
+{
+    unsigned int base, i;
+
+    memset( port_in_table, 0, sizeof(port_in_table) );
+    read_port_table( 0, AF_INET );
+    read_port_table( 0, AF_INET6 );
+    read_port_table( 1, AF_INET );
+    read_port_table( 1, AF_INET6 );
+    for (base = first; base + count <= (unsigned int)first + WINDOW; base++)
+    {
+        for (i = 0; i < count; i++) if (!port_free( base + i )) break;
+        if (i < count) { base += i; continue; }
+        if (!block_unreserved( 0, base, count ) || !block_unreserved( 1, base, count )) continue;
+        *start = base;
+        return TRUE;
+    }
+    skip( "no block of %u free ports in %u-%u\n", count, first, first + WINDOW - 1 );
+    return FALSE;
+}
+
+/* --- children ------------------------------------------------------------- */
+
+static ULONG persistent_create( int udp, USHORT start, USHORT count, ULONG64 *token )
+{
+    return udp ? CreatePersistentUdpPortReservation( htons( start ), count, token )
+               : CreatePersistentTcpPortReservation( htons( start ), count, token );
+}
+
+static ULONG persistent_delete( int udp, USHORT start, USHORT count )
+{
+    return udp ? DeletePersistentUdpPortReservation( htons( start ), count )
+               : DeletePersistentTcpPortReservation( htons( start ), count );
+}
+
+static ULONG persistent_lookup( int udp, USHORT start, USHORT count, ULONG64 *token )
+{
+    return udp ? LookupPersistentUdpPortReservation( htons( start ), count, token )
+               : LookupPersistentTcpPortReservation( htons( start ), count, token );
+}
+
+static void object_name( char *buf, size_t size, const char *what, DWORD pid )
+{
+    snprintf( buf, size, "Local\\portres-crossprocess-%s-%lu", what, pid );
+}
+
+/* the named section of parent pid; NULL (and a failed check) if it cannot be opened */
+static struct shared *open_shared( DWORD pid, BOOL create, HANDLE *mapping )
+{
+    char name[96];
+    struct shared *shared;
+
+    object_name( name, sizeof(name), "shared", pid );
+    *mapping = create ? CreateFileMappingA( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*shared), name )
+                      : OpenFileMappingA( FILE_MAP_READ | FILE_MAP_WRITE, FALSE, name );
+    ok( *mapping != NULL, "cannot %s the section %s: %lu\n", create ? "create" : "open", name, GetLastError() );
+    if (!*mapping) return NULL;
+    shared = MapViewOfFile( *mapping, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(*shared) );
+    ok( shared != NULL, "cannot map the section: %lu\n", GetLastError() );
+    if (!shared) CloseHandle( *mapping );
+    return shared;
+}
+
+static HANDLE named_event( const char *what, DWORD pid, BOOL create )
+{
+    char name[96];
+    HANDLE event;
+
+    object_name( name, sizeof(name), what, pid );
+    event = create ? CreateEventA( NULL, TRUE, FALSE, name ) : OpenEventA( EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name );
+    ok( event != NULL, "cannot %s the event %s: %lu\n", create ? "create" : "open", name, GetLastError() );
+    return event;
+}
+
+/* child acquire|try <port> <parent pid>: acquire a TCP and a UDP block of
+ * CHILD_COUNT ports at port, hand the tokens (or the error) to the parent,
+ * wait until it says quit (or WAIT_MS * 3), then end without releasing or
+ * closing; "try" does not count a failed acquire as a failure */
+static void child_acquire( USHORT port, DWORD parent, BOOL must_succeed )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    HANDLE mapping, ready, quit;
+    struct shared *shared;
+    SOCKET s[2];
+    int udp, err;
+
+    if (!(shared = open_shared( parent, FALSE, &mapping ))) return;
+    ready = named_event( "ready", parent, FALSE );
+    quit = named_event( "quit", parent, FALSE );
+    for (udp = 0; udp < 2; udp++)
+    {
+        s[udp] = new_socket( AF_INET, udp );
+        err = acquire( s[udp], port, CHILD_COUNT, &inst );
+        if (must_succeed) ok( !err, "child: %s acquire %u+%u: got %d\n", proto_name[udp], port, CHILD_COUNT, err );
+        if (err && !shared->error) shared->error = err;
+        shared->token[udp] = err ? 0 : inst.Token.Token;
+    }
+    if (ready) SetEvent( ready );
+    if (quit) WaitForSingleObject( quit, WAIT_MS * 3 );
+    /* end with the reservations and their sockets still there */
+}
+
+/* child persist <port> <parent pid>: create a TCP and a UDP persistent
+ * reservation of PERSIST_COUNT ports at port, hand the tokens over, exit */
+static void child_persist( USHORT port, DWORD parent )
+{
+    struct shared *shared;
+    HANDLE mapping;
+    ULONG err;
+    int udp;
+
+    if (!(shared = open_shared( parent, FALSE, &mapping ))) return;
+    for (udp = 0; udp < 2; udp++)
+    {
+        err = persistent_create( udp, port, PERSIST_COUNT, &shared->token[udp] );
+        ok( !err, "child: %s persistent create %u+%u: got %lu\n", proto_name[udp], port, PERSIST_COUNT, err );
+        if (err) shared->token[udp] = 0;
+        if (err && !shared->error) shared->error = err;
+    }
+}
+
+/* child hold <port>: acquire TCP and UDP blocks of HOLD_COUNT ports at port,
+ * print "held", and sleep up to 60 s (kill9.sh kills it with SIGKILL) */
+static void child_hold( USHORT port )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    int udp, err, held = 1;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp );
+        err = acquire( s, port, HOLD_COUNT, &inst );
+        ok( !err, "hold: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
+        if (err) held = 0;
+    }
+    printf( held ? "held\n" : "not held\n" );
+    fflush( stdout );
+    if (held) Sleep( 60000 );
+}
+
+/* child check <port>: the blocks of "hold" can be acquired (and released) */
+static void child_check( USHORT port )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    int udp, err;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp );
+        err = acquire( s, port, HOLD_COUNT, &inst );
+        ok( !err, "check: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
+        if (!err) ok( !release( s, inst.Token.Token ), "check: %s release failed\n", proto_name[udp] );
+        closesocket( s );
+    }
+}
+
+/* child busy <port>: the blocks of "hold" are held by another process */
+static void child_busy( USHORT port )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    int udp, err;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp );
+        err = acquire( s, port, HOLD_COUNT, &inst );
+        ok( err == WSAEADDRINUSE, "busy: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
+        if (!err) release( s, inst.Token.Token );
+        closesocket( s );
+    }
+}
+
+/* child pcreate|plookup|pdelete <port> [<expected error>]: the persistent
+ * TCP and UDP reservations of PERSIST_COUNT ports at port; pcreate and
+ * plookup print "tokens <TCP> <UDP>", pdelete checks the error of both deletes */
+static void child_persistent_op( const char *op, USHORT port, ULONG expect )
+{
+    ULONG64 token[2] = { 0, 0 };
+    ULONG err;
+    int udp;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        if (!strcmp( op, "pcreate" ))
+        {
+            err = persistent_create( udp, port, PERSIST_COUNT, &token[udp] );
+            ok( err == NO_ERROR, "pcreate: %s %u+%u: got %lu\n", proto_name[udp], port, PERSIST_COUNT, err );
+        }
+        else if (!strcmp( op, "plookup" ))
+        {
+            err = persistent_lookup( udp, port, PERSIST_COUNT, &token[udp] );
+            ok( err == NO_ERROR, "plookup: %s %u+%u: got %lu\n", proto_name[udp], port, PERSIST_COUNT, err );
+        }
+        else
+        {
+            err = persistent_delete( udp, port, PERSIST_COUNT );
+            ok( err == expect, "pdelete: %s %u+%u: got %lu, expected %lu\n", proto_name[udp], port, PERSIST_COUNT,
+                err, expect );
+        }
+    }
+    if (strcmp( op, "pdelete" ))
+        printf( "tokens %#llx %#llx\n", (unsigned long long)token[0], (unsigned long long)token[1] );
+    fflush( stdout );
+}
+
+/* --- the parent's side ---------------------------------------------------- */
+
+static HANDLE children[8];
+
+/* start "crossprocess.exe child MODE PORT <this pid>" */
+static HANDLE start_child( const char *mode, USHORT port )
+{
+    STARTUPINFOA si;
+    PROCESS_INFORMATION pi;
+    char cmd[MAX_PATH + 128], **argv;
+    unsigned int i;
+
+    winetest_get_mainargs( &argv );
+    memset( &si, 0, sizeof(si) );
+    si.cb = sizeof(si);
+    snprintf( cmd, sizeof(cmd), "\"%s\" child %s %u %lu", argv[0], mode, port, GetCurrentProcessId() );
+    fflush( stdout );
+    if (!CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ))
+    {
+        ok( 0, "cannot start %s: %lu\n", cmd, GetLastError() );
+        return NULL;
+    }
+    CloseHandle( pi.hThread );
+    for (i = 0; i < ARRAYSIZE(children); i++)
+        if (!children[i]) { children[i] = pi.hProcess; break; }
+    return pi.hProcess;
+}
+
+/* end a child (if still running) and forget it */
+static void end_child( HANDLE process )
+{
+    unsigned int i;
+
+    if (!process) return;
+    if (WaitForSingleObject( process, 0 ) != WAIT_OBJECT_0)
+    {
+        TerminateProcess( process, 1 );
+        WaitForSingleObject( process, WAIT_MS );
+    }
+    for (i = 0; i < ARRAYSIZE(children); i++)
+        if (children[i] == process) children[i] = NULL;
+    CloseHandle( process );
+}
+
+static void end_all_children( void )
+{
+    unsigned int i;
+    for (i = 0; i < ARRAYSIZE(children); i++) if (children[i]) end_child( children[i] );
+}
+
+/* wait until the child set ready or ended; TRUE if it is ready */
+static BOOL wait_ready( HANDLE process, HANDLE ready )
+{
+    HANDLE handles[2] = { ready, process };
+    DWORD ret = WaitForMultipleObjects( 2, handles, FALSE, WAIT_MS );
+
+    ok( ret == WAIT_OBJECT_0, "the child is not ready: wait returned %lu\n", ret );
+    return ret == WAIT_OBJECT_0;
+}
+
+/* the parent against a live child's runtime reservations, then after the
+ * child is gone (terminated, or exited without releasing) */
+static void test_child_runtime( BOOL terminate )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    HANDLE mapping = NULL, ready = NULL, quit = NULL, child = NULL;
+    struct shared *shared;
+    USHORT base = 0;
+    DWORD code, ret;
+    int udp, err;
+
+    if (!find_block( terminate ? WIN_TERMINATE : WIN_EXIT, CHILD_COUNT, &base )) return;
+    if (!(shared = open_shared( GetCurrentProcessId(), TRUE, &mapping ))) return;
+    memset( shared, 0, sizeof(*shared) );
+    ready = named_event( "ready", GetCurrentProcessId(), TRUE );
+    quit = named_event( "quit", GetCurrentProcessId(), TRUE );
+    if (!ready || !quit) goto done;
+
+    if (!(child = start_child( "acquire", base ))) goto done;
+    if (!wait_ready( child, ready )) goto done;
+    ok( !shared->error && shared->token[0] && shared->token[1], "the child failed: error %ld\n", shared->error );
+    if (shared->error || !shared->token[0] || !shared->token[1]) goto done;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp ), b;
+
+        err = acquire( s, base, CHILD_COUNT, &inst );
+        ok( err == WSAEADDRINUSE, "%s acquire of the child's block: got %d\n", proto_name[udp], err );
+        if (!err) release( s, inst.Token.Token );
+        err = acquire( s, base + CHILD_COUNT - 1, 3, &inst );
+        ok( err == WSAEADDRINUSE, "%s acquire over the child's block: got %d\n", proto_name[udp], err );
+        if (!err) release( s, inst.Token.Token );
+        err = release( s, shared->token[udp] );
+        ok( err == WSAEACCES, "%s release of the child's token: got %d\n", proto_name[udp], err );
+        b = new_socket( AF_INET, udp );
+        err = associate( b, shared->token[udp] );
+        ok( err == WSAEACCES, "%s associate with the child's token: got %d\n", proto_name[udp], err );
+        closesocket( b );
+        /* SPEC §4: an explicit bind into another process's runtime reservation */
+        b = new_socket( AF_INET, udp );
+        err = bind_loopback( b, AF_INET, base + 1 );
+        ok( err == WSAEACCES, "%s bind 127.0.0.1:%u inside the child's block: got %d\n", proto_name[udp], base + 1, err );
+        closesocket( b );
+        /* the failed release left it in place */
+        err = acquire( s, base, 1, &inst );
+        ok( err == WSAEADDRINUSE, "%s acquire after the refused release: got %d\n", proto_name[udp], err );
+        if (!err) release( s, inst.Token.Token );
+        closesocket( s );
+    }
+
+    if (terminate)
+    {
+        ok( TerminateProcess( child, 3 ), "TerminateProcess failed: %lu\n", GetLastError() );
+        ret = WaitForSingleObject( child, WAIT_MS );
+        ok( ret == WAIT_OBJECT_0, "the child did not end: %lu\n", ret );
+    }
+    else
+    {
+        SetEvent( quit );
+        ret = WaitForSingleObject( child, WAIT_MS );
+        ok( ret == WAIT_OBJECT_0, "the child did not exit: %lu\n", ret );
+        code = 255;
+        GetExitCodeProcess( child, &code );
+        ok( code == 0, "the child exited with %lu\n", code );
+    }
+
+    /* the reservations ended with their process, however it ended: the
+     * tokens are unknown now (a terminated child cannot release at DLL
+     * detach, so portres must see that its owner is gone) */
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp ), b = new_socket( AF_INET, udp );
+
+        err = release( s, shared->token[udp] );
+        ok( err == WSAEINVAL, "%s release of the %s child's token: got %d\n", proto_name[udp],
+            terminate ? "terminated" : "exited", err );
+        err = associate( b, shared->token[udp] );
+        ok( err == WSAEINVAL, "%s associate with the %s child's token: got %d\n", proto_name[udp],
+            terminate ? "terminated" : "exited", err );
+        closesocket( b );
+        closesocket( s );
+    }
+    /* only live runtime reservations refuse a persistent one (SPEC §2) */
+    if (is_admin())
+    {
+        for (udp = 0; udp < 2; udp++)
+        {
+            ULONG64 token;
+            ULONG perr = persistent_create( udp, base, CHILD_COUNT, &token );
+
+            ok( perr == NO_ERROR, "%s persistent create of the %s child's block: got %lu\n", proto_name[udp],
+                terminate ? "terminated" : "exited", perr );
+            if (!perr) ok( !persistent_delete( udp, base, CHILD_COUNT ), "%s delete failed\n", proto_name[udp] );
+        }
+    }
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp ), b = new_socket( AF_INET, udp );
+
+        err = bind_loopback( b, AF_INET, base + 1 );
+        ok( !err, "%s bind 127.0.0.1:%u in the %s child's block: got %d\n", proto_name[udp], base + 1,
+            terminate ? "terminated" : "exited", err );
+        closesocket( b );
+        err = acquire( s, base, CHILD_COUNT, &inst );
+        ok( !err, "%s acquire of the %s child's block: got %d\n", proto_name[udp],
+            terminate ? "terminated" : "exited", err );
+        if (!err) ok( !release( s, inst.Token.Token ), "release failed\n" );
+        closesocket( s );
+    }
+
+done:
+    if (quit) SetEvent( quit );
+    end_child( child );
+    if (ready) CloseHandle( ready );
+    if (quit) CloseHandle( quit );
+    if (shared) UnmapViewOfFile( shared );
+    if (mapping) CloseHandle( mapping );
+}
+
+/* two children: the runtime reservation of one is refused to the other */
+static void test_two_children( void )
+{
+    HANDLE mapping = NULL, ready = NULL, quit = NULL, first = NULL, second = NULL;
+    struct shared *shared;
+    USHORT base = 0;
+    DWORD ret, code = 255;
+
+    if (!find_block( WIN_TWO, CHILD_COUNT, &base )) return;
+    if (!(shared = open_shared( GetCurrentProcessId(), TRUE, &mapping ))) return;
+    memset( shared, 0, sizeof(*shared) );
+    ready = named_event( "ready", GetCurrentProcessId(), TRUE );
+    quit = named_event( "quit", GetCurrentProcessId(), TRUE );
+    if (!ready || !quit) goto done;
+
+    if (!(first = start_child( "acquire", base ))) goto done;
+    if (!wait_ready( first, ready )) goto done;
+    ok( !shared->error, "the first child failed: %ld\n", shared->error );
+
+    /* the second one fails to acquire, tells so and waits to be told to quit */
+    ResetEvent( ready );
+    memset( shared, 0, sizeof(*shared) );
+    if (!(second = start_child( "try", base ))) goto done;
+    if (!wait_ready( second, ready )) goto done;
+    ok( shared->error == WSAEADDRINUSE, "the second child's acquire: got %ld\n", shared->error );
+    ok( !shared->token[0] && !shared->token[1], "the second child got tokens\n" );
+    SetEvent( quit );
+    ret = WaitForSingleObject( second, WAIT_MS );
+    ok( ret == WAIT_OBJECT_0, "the second child did not exit: %lu\n", ret );
+    GetExitCodeProcess( second, &code );
+    ok( code == 0, "the second child exited with %lu\n", code );
+done:
+    if (quit) SetEvent( quit );
+    end_child( first );
+    end_child( second );
+    if (ready) CloseHandle( ready );
+    if (quit) CloseHandle( quit );
+    if (shared) UnmapViewOfFile( shared );
+    if (mapping) CloseHandle( mapping );
+}
+
+/* persistent reservations created by a child are the parent's too */
+static void test_child_persistent( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    struct shared *shared;
+    HANDLE mapping = NULL, child;
+    ULONG64 token;
+    USHORT base = 0;
+    DWORD ret, code = 255;
+    ULONG err;
+    int udp;
+
+    if (!is_admin())
+    {
+        skip( "not an administrator: no persistent reservations\n" );
+        return;
+    }
+    if (!find_block( WIN_PERSISTENT, PERSIST_COUNT, &base )) return;
+    if (!(shared = open_shared( GetCurrentProcessId(), TRUE, &mapping ))) return;
+    memset( shared, 0, sizeof(*shared) );
+
+    if ((child = start_child( "persist", base )))
+    {
+        ret = WaitForSingleObject( child, WAIT_MS );
+        ok( ret == WAIT_OBJECT_0, "the child did not exit: %lu\n", ret );
+        GetExitCodeProcess( child, &code );
+        ok( code == 0, "the child exited with %lu\n", code );
+        end_child( child );
+    }
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp ), b;
+
+        token = 0;
+        err = persistent_lookup( udp, base, PERSIST_COUNT, &token );
+        ok( err == NO_ERROR, "%s lookup of the child's persistent reservation: got %lu\n", proto_name[udp], err );
+        ok( token && token == shared->token[udp], "%s lookup: token %#llx, the child got %#llx\n", proto_name[udp],
+            (unsigned long long)token, (unsigned long long)shared->token[udp] );
+        err = acquire( s, base, PERSIST_COUNT, &inst );
+        ok( err == WSAEADDRINUSE, "%s acquire of the child's persistent block: got %d\n", proto_name[udp], (int)err );
+        if (!err) release( s, inst.Token.Token );
+        /* the persistent token serves every process (with administrator rights) */
+        b = new_socket( AF_INET, udp );
+        err = associate( b, token );
+        ok( !err, "%s associate with the child's persistent token: got %d\n", proto_name[udp], (int)err );
+        err = bind_loopback( b, AF_INET, 0 );
+        ok( !err && local_port( b ) >= base && local_port( b ) < base + PERSIST_COUNT,
+            "%s bind after associate: got %d, port %u\n", proto_name[udp], (int)err, local_port( b ) );
+        closesocket( b );
+        closesocket( s );
+        /* and the parent deletes it */
+        err = persistent_delete( udp, base, PERSIST_COUNT );
+        ok( err == NO_ERROR, "%s delete of the child's persistent reservation: got %lu\n", proto_name[udp], err );
+        err = persistent_lookup( udp, base, PERSIST_COUNT, &token );
+        ok( err == ERROR_NOT_FOUND, "%s lookup after delete: got %lu\n", proto_name[udp], err );
+    }
+    UnmapViewOfFile( shared );
+    CloseHandle( mapping );
+}
+
+START_TEST(crossprocess)
+{
+    WSADATA data;
+    char **argv;
+    int argc = winetest_get_mainargs( &argv );
+    SOCKET s;
+
+    if (WSAStartup( MAKEWORD( 2, 2 ), &data ))
+    {
+        skip( "WSAStartup failed\n" );
+        return;
+    }
+    if (argc >= 4 && !strcmp( argv[1], "child" ))
+    {
+        USHORT port = (USHORT)atoi( argv[3] );
+        DWORD parent = argc >= 5 ? strtoul( argv[4], NULL, 10 ) : 0;
+
+        if (!strcmp( argv[2], "acquire" )) child_acquire( port, parent, TRUE );
+        else if (!strcmp( argv[2], "try" )) child_acquire( port, parent, FALSE );
+        else if (!strcmp( argv[2], "persist" )) child_persist( port, parent );
+        else if (!strcmp( argv[2], "hold" )) child_hold( port );
+        else if (!strcmp( argv[2], "check" )) child_check( port );
+        else if (!strcmp( argv[2], "busy" )) child_busy( port );
+        else if (!strcmp( argv[2], "pcreate" ) || !strcmp( argv[2], "plookup" ) || !strcmp( argv[2], "pdelete" ))
+            child_persistent_op( argv[2], port, argc >= 5 ? strtoul( argv[4], NULL, 10 ) : 0 );
+        else ok( 0, "unknown child mode %s\n", argv[2] );
+        return;
+    }
+    if ((s = bound_socket( AF_INET6, 1, 0 )) != INVALID_SOCKET)
+    {
+        have_ipv6 = TRUE;
+        closesocket( s );
+    }
+
+    test_child_runtime( TRUE );
+    test_child_runtime( FALSE );
+    test_two_children();
+    test_child_persistent();
+    end_all_children();
+    WSACleanup();
+}

@@ -1,0 +1,194 @@
+#!/bin/sh
+# kill9.sh - runtime reservations end with a Wine process killed by SIGKILL;
+# persistent ones survive a Wine restart (wineserver -k), runtime ones do not
+#
+#   WINEPREFIX=... PORTRES_TOP=... sh tests/scripts/kill9.sh
+#
+# WINEPREFIX is a prefix with portres installed, PORTRES_TOP the repository
+# with tests/conformance/x86_64-windows/crossprocess.exe built (its child
+# modes hold, busy, check, pcreate, plookup, pdelete do the Windows side).
+# Ports 46100-46499 only (a free block of 60 is looked for there).  Prints
+# a Wine-style summary line; exits non-zero on failure.
+
+set -u
+
+top=${PORTRES_TOP:?PORTRES_TOP is not set}
+: "${WINEPREFIX:?WINEPREFIX is not set}"
+export WINEPREFIX
+WINEDEBUG=${WINEDEBUG:--all}
+export WINEDEBUG
+WINE=${WINE:-wine}
+exe="$top/tests/conformance/x86_64-windows/crossprocess.exe"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-kill9.XXXXXX")
+tests=0
+failures=0
+skipped=0
+job=       # the background "hold" job
+wine_pid=  # its Wine process
+persist=   # the block of the persistent reservations, while they exist
+
+cleanup() {
+    if [ -n "$wine_pid" ]; then kill -9 "$wine_pid" 2>/dev/null; fi
+    if [ -n "$job" ]; then kill -9 "$job" 2>/dev/null; wait "$job" 2>/dev/null; fi
+    if [ -n "$persist" ]; then timeout 60 "$WINE" "$exe" child pdelete "$persist" 0 >/dev/null 2>&1; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+summary() {
+    noun=failures
+    if [ "$failures" -eq 1 ]; then noun=failure; fi
+    echo "kill9: $tests tests executed (0 marked as todo, $failures $noun), $skipped skipped."
+    [ "$failures" -eq 0 ]
+    exit
+}
+
+# check STATUS MESSAGE [LOG]: one check; STATUS 0 passes; LOG is shown on failure
+check() {
+    tests=$((tests + 1))
+    if [ "$1" -ne 0 ]; then
+        failures=$((failures + 1))
+        echo "kill9.sh: Test failed: $2"
+        if [ $# -ge 3 ] && [ -f "$3" ]; then sed 's/^/    | /' "$3"; fi
+    fi
+}
+
+nap() { sleep 0.2 2>/dev/null || sleep 1; }
+
+# run the child MODE ARGS... of crossprocess.exe, output in $tmp/MODE.out; its exit code in $rc
+child() {
+    mode=$1
+    timeout 60 "$WINE" "$exe" child "$@" >"$tmp/$mode.out" 2>&1
+    rc=$?
+}
+
+# is a port of FIRST..LAST bound on this machine (any address, TCP or UDP)?
+ports_in_use() {
+    cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null |
+        awk -v first="$1" -v last="$2" 'NR > 0 && $2 ~ /:/ {
+            port = 0; hex = toupper(substr($2, index($2, ":") + 1))
+            for (i = 1; i <= length(hex); i++) port = port * 16 + index("0123456789ABCDEF", substr(hex, i, 1)) - 1
+            if (port >= first && port <= last) found = 1
+        } END { exit !found }'
+}
+
+# start "child hold PORT" in the background and wait (20 s at most) for "held"
+start_hold() {
+    : >"$tmp/hold.out"
+    "$WINE" "$exe" child hold "$1" >"$tmp/hold.out" 2>&1 &
+    job=$!
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^held' "$tmp/hold.out"; do
+        if ! kill -0 "$job" 2>/dev/null; then break; fi
+        nap
+        i=$((i + 1))
+    done
+    grep -q '^held' "$tmp/hold.out"
+}
+
+# the Linux pid of the Wine process "crossprocess.exe child hold PORT" of this prefix
+find_wine_pid() {
+    if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -f "crossprocess.exe child hold $1")
+    else pids=$job; fi  # without pgrep: the job itself, once wine has exec'd the program
+    for pid in $pids; do
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "crossprocess.exe child hold $1" || continue
+        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX"; then
+            echo "$pid"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait for the background job to end (10 s at most), then reap it
+end_hold() {
+    i=0
+    while [ $i -lt 50 ] && find_wine_pid "$1" >/dev/null; do
+        nap
+        i=$((i + 1))
+    done
+    kill -9 "$job" 2>/dev/null
+    wait "$job" 2>/dev/null
+    job=
+    wine_pid=
+}
+
+[ -x "$exe" ] || [ -f "$exe" ] || { echo "kill9.sh: $exe is not built"; check 1 "crossprocess.exe missing"; summary; }
+
+# a free block of 60 ports: the hold block (10), the persistent one (5) and
+# the hold block of the restart test (10)
+base=
+for b in 46100 46160 46220 46280 46340 46400; do
+    if ! ports_in_use "$b" $((b + 59)); then base=$b; break; fi
+done
+if [ -z "$base" ]; then
+    echo "kill9.sh: Tests skipped: no 60 free ports in 46100-46459"
+    skipped=1
+    summary
+fi
+hold=$base
+pblock=$((base + 20))
+reboot=$((base + 40))
+
+# --- 1. SIGKILL of a Wine process holding runtime reservations -------------
+start_hold "$hold"
+check $? "child hold $hold did not print \"held\" within 20 s" "$tmp/hold.out"
+
+child busy "$hold"
+check $rc "while held, another process acquired the blocks at $hold" "$tmp/busy.out"
+
+wine_pid=$(find_wine_pid "$hold")
+check $? "no Wine process \"crossprocess.exe child hold $hold\" found with pgrep"
+
+if [ -n "$wine_pid" ]; then
+    kill -9 "$wine_pid"
+    check $? "kill -9 $wine_pid failed"
+fi
+end_hold "$hold"
+check "$(find_wine_pid "$hold" >/dev/null && echo 1 || echo 0)" "the Wine process $wine_pid survived SIGKILL"
+
+child check "$hold"
+check $rc "after SIGKILL of the holder, acquiring the TCP and UDP blocks at $hold failed (exit $rc)" "$tmp/check.out"
+
+# and again, now that the pool has seen a dead owner once
+start_hold "$hold"
+check $? "child hold $hold (second time) did not print \"held\" within 20 s" "$tmp/hold.out"
+wine_pid=$(find_wine_pid "$hold")
+if [ -n "$wine_pid" ]; then kill -9 "$wine_pid"; fi
+end_hold "$hold"
+child check "$hold"
+check $rc "after a second SIGKILL, acquiring the blocks at $hold failed (exit $rc)" "$tmp/check.out"
+
+# --- 2. wineserver -k: persistent reservations stay, runtime ones go --------
+start_hold "$reboot"
+check $? "child hold $reboot did not print \"held\" within 20 s" "$tmp/hold.out"
+
+child pcreate "$pblock"
+check $rc "creating the persistent TCP and UDP reservations at $pblock failed (exit $rc)" "$tmp/pcreate.out"
+persist=$pblock
+created=$(grep '^tokens ' "$tmp/pcreate.out" | tr -d '\r')
+
+timeout 60 wineserver -k
+timeout 60 wineserver -w
+end_hold "$reboot"
+
+child plookup "$pblock"
+check $rc "after wineserver -k, looking up the persistent reservations at $pblock failed (exit $rc)" "$tmp/plookup.out"
+found=$(grep '^tokens ' "$tmp/plookup.out" | tr -d '\r')
+[ -n "$created" ] && [ "$found" = "$created" ]
+check $? "after wineserver -k the tokens are \"$found\", created \"$created\""
+
+child check "$reboot"
+check $rc "after wineserver -k, the runtime blocks at $reboot are still held (exit $rc)" "$tmp/check.out"
+
+child pdelete "$pblock" 0
+check $rc "deleting the persistent reservations at $pblock failed (exit $rc)" "$tmp/pdelete.out"
+[ $rc -eq 0 ] && persist=
+child pdelete "$pblock" 1168
+check $rc "the second delete at $pblock did not fail with ERROR_NOT_FOUND (exit $rc)" "$tmp/pdelete.out"
+child plookup "$pblock"
+[ "$rc" -ne 0 ]
+check $? "the persistent reservations at $pblock are still found after delete"
+
+summary
