@@ -1,0 +1,77 @@
+/*
+ * Every export portres does not implement is Wine's builtin's (SPEC §5)
+ *
+ * Forwarded calls behave as the builtin's (right on Windows too, where the
+ * DLLs are the system's); under Wine, an export the builtin lacks fails
+ * cleanly through portres's stub: ws2_32's with SOCKET_ERROR and
+ * WSAEOPNOTSUPP, iphlpapi's with ERROR_NOT_SUPPORTED, never an abort.
+ */
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <iphlpapi.h>
+
+#include "test.h"
+
+static void test_forwarded( void )
+{
+    char name[256];
+    ULONG size = 0;
+    struct addrinfo *info = NULL, hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
+
+    ok( htons( 0x1234 ) == 0x3412 && ntohl( 0x11223344 ) == 0x44332211, "byte order functions\n" );
+    ok( !gethostname( name, sizeof(name) ) && name[0], "gethostname failed %d\n", WSAGetLastError() );
+    ok( !getaddrinfo( "127.0.0.1", "80", &hints, &info ) && info, "getaddrinfo failed\n" );
+    if (info)
+    {
+        ok( ((struct sockaddr_in *)info->ai_addr)->sin_port == htons( 80 ), "wrong port\n" );
+        freeaddrinfo( info );
+    }
+    ok( inet_addr( "127.0.0.1" ) == htonl( INADDR_LOOPBACK ), "inet_addr\n" );
+    ok( GetAdaptersAddresses( AF_UNSPEC, 0, NULL, NULL, &size ) == ERROR_BUFFER_OVERFLOW && size,
+        "GetAdaptersAddresses size query\n" );
+    ok( socket( 12345, SOCK_STREAM, 0 ) == INVALID_SOCKET && WSAGetLastError() == WSAEAFNOSUPPORT,
+        "socket with a bad family: %d\n", WSAGetLastError() );
+}
+
+static void test_missing( void )
+{
+    HMODULE ws2 = GetModuleHandleA( "ws2_32.dll" ), iphlp = GetModuleHandleA( "iphlpapi.dll" );
+    DWORD (WINAPI *pWahOpenCurrentThread)( HANDLE, HANDLE * );
+    DWORD (WINAPI *pCreateAnycastIpAddressEntry)( const void * );
+    HANDLE thread = NULL;
+    DWORD ret;
+
+    if (!winetest_is_wine())
+    {
+        /* Windows has these functions for real: nothing of portres's to test */
+        win_skip( "the missing-export stubs exist only in portres's DLLs under Wine\n" );
+        return;
+    }
+    pWahOpenCurrentThread = (void *)GetProcAddress( ws2, "WahOpenCurrentThread" );
+    pCreateAnycastIpAddressEntry = (void *)GetProcAddress( iphlp, "CreateAnycastIpAddressEntry" );
+    ok( pWahOpenCurrentThread != NULL, "ws2_32 does not export WahOpenCurrentThread\n" );
+    ok( pCreateAnycastIpAddressEntry != NULL, "iphlpapi does not export CreateAnycastIpAddressEntry\n" );
+    if (pWahOpenCurrentThread)
+    {
+        SetLastError( 0 );
+        ret = pWahOpenCurrentThread( NULL, &thread );
+        ok( ret == (DWORD)SOCKET_ERROR && GetLastError() == WSAEOPNOTSUPP, "WahOpenCurrentThread: %lu, %lu\n",
+            ret, GetLastError() );
+    }
+    if (pCreateAnycastIpAddressEntry)
+    {
+        ret = pCreateAnycastIpAddressEntry( NULL );
+        ok( ret == ERROR_NOT_SUPPORTED, "CreateAnycastIpAddressEntry: %lu\n", ret );
+    }
+}
+
+START_TEST(forward)
+{
+    WSADATA data;
+
+    WSAStartup( MAKEWORD( 2, 2 ), &data );
+    test_forwarded();
+    test_missing();
+    WSACleanup();
+}

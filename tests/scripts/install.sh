@@ -1,0 +1,57 @@
+#!/bin/sh
+# install.sh - tools/wine-portres install/uninstall, prefix-wide and next
+# to one program: Wine's own programs keep working, uninstall puts the
+# prefix back as it found it, an app-local install serves its program.
+# Expects portres installed prefix-wide in WINEPREFIX, and leaves it so.
+set -u
+top=$PORTRES_TOP
+wp="$top/tools/wine-portres"
+sys="$WINEPREFIX/drive_c/windows/system32"
+tests=0; failures=0
+check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "install.sh: Test failed: $2"; fi; }
+app=$(mktemp -d "${TMPDIR:-/tmp}/portres-app.XXXXXX")
+trap 'rm -rf "$app"; "$wp" install >/dev/null 2>&1' EXIT
+override() { wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' | awk -v d="$1" '$1 == d { print $3 }'; }
+
+# installed prefix-wide: our DLLs, the overrides, and Wine's programs still work
+cmp -s "$top/dlls/ws2_32/x86_64-windows/ws2_32.dll" "$sys/ws2_32.dll"
+check $? "system32/ws2_32.dll is not portres's"
+check $([ "$(override ws2_32)" = native,builtin ] && [ "$(override iphlpapi)" = native,builtin ]; echo $?) \
+    "overrides after install: ws2_32=$(override ws2_32) iphlpapi=$(override iphlpapi)"
+check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok ]; echo $?) "wine cmd /c echo fails with portres installed"
+wine reg query 'HKLM\Software\Microsoft\Windows NT\CurrentVersion' /v CurrentVersion >/dev/null 2>&1
+check $? "wine reg query fails with portres installed"
+
+# uninstall: the files and overrides found before come back
+sums=$(cd "$WINEPREFIX/portres-backup/system32" && md5sum iphlpapi.dll ws2_32.dll)
+before=$(cat "$WINEPREFIX/portres-backup/override.ws2_32" "$WINEPREFIX/portres-backup/override.iphlpapi" | tr '\n' ' ')
+"$wp" uninstall
+check $? "uninstall failed"
+(cd "$sys" && echo "$sums" | md5sum -c --quiet >/dev/null 2>&1)
+check $? "uninstall did not put Wine's DLLs back in system32"
+after="$(override ws2_32) $(override iphlpapi) "
+[ "$after" = "  " ] && after=" "
+[ "$before" = "" ] && before=" "
+check $([ "$after" = "$before" ] || [ "$(echo $after)" = "$(echo $before)" ]; echo $?) \
+    "overrides after uninstall '$after', before install '$before'"
+check $([ ! -e "$WINEPREFIX/portres-backup" ]; echo $?) "portres-backup left after uninstall"
+check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok ]; echo $?) "wine cmd /c echo fails after uninstall"
+
+# next to one program: the demo works with its own copies of the DLLs
+cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$app/"
+"$wp" install --app "$app"
+check $? "install --app failed"
+check $([ -f "$app/ws2_32.dll" ] && [ -f "$app/iphlpapi.dll" ]; echo $?) "install --app did not copy the DLLs"
+(cd "$app" && wine portres_demo.exe >"$app/demo.out" 2>/dev/null)
+check $? "the demo failed with app-local DLLs: $(grep -E 'UNEXPECTED|unimplemented' "$app/demo.out" | head -3)"
+"$wp" uninstall --app "$app"
+check $([ ! -e "$app/ws2_32.dll" ] && [ ! -e "$app/iphlpapi.dll" ] && [ "$(echo $(override ws2_32) $(override iphlpapi))" = "$(echo $before)" ]; echo $?) \
+    "uninstall --app left DLLs or overrides"
+
+# and back: prefix-wide again, the demo runs through wine-portres run
+"$wp" install
+check $? "reinstall failed"
+"$wp" run "$top/tools/demo/x86_64-windows/portres_demo.exe" >/dev/null 2>&1
+check $? "the demo failed after reinstalling"
+echo "install: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
+[ $failures -eq 0 ]
