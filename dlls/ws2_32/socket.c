@@ -229,13 +229,15 @@ static const struct portres_pool *enforcing( SOCKET s, enum portres_proto *proto
 }
 
 /* TRUE if the kernel, left to pick the port of a port-0 or implicit bind,
- * could pick a reserved one: only then must portres pick it instead */
+ * could pick a reserved one: only then must portres pick it instead.  The
+ * kernel picks from its ephemeral range and skips its own reserved ports
+ * (where `wine-portres sync-kernel` puts the reservations). */
 static BOOL kernel_may_pick_reserved( const struct portres_pool *pool, enum portres_proto proto )
 {
     uint32_t first, last;
 
     portres_kernel_ephemeral_range( &first, &last );
-    return portres_pool_any_reserved( pool, proto, first, last );
+    return portres_pool_any_reserved( pool, proto, first, last, portres_kernel_reserved_ports() );
 }
 
 static BOOL addr_usable( const struct sockaddr *addr, int len, int family )

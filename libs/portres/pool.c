@@ -67,19 +67,29 @@ int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_prot
 }
 
 /* portres_pool_any_reserved: 1 if any port of first..last (host order,
- * inclusive, clamped to 0..65535) is in a reservation of proto */
+ * inclusive, clamped to 0..65535) is in a reservation of proto and not in
+ * the bitmap except (8192 bytes, may be NULL) */
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
-                               uint32_t last )
+                               uint32_t last, const uint8_t *except )
 {
     const uint8_t *bits = pool->bitmap[proto];
 
     if (last > 65535) last = 65535;
-    while (first <= last && (first & 7))
-        if (portres_pool_is_reserved( pool, proto, first++ )) return 1;
-    for (; first + 7 <= last; first += 8)
-        if (bits[first >> 3]) return 1;
-    for (; first <= last; first++)
-        if (portres_pool_is_reserved( pool, proto, first )) return 1;
+    for (uint32_t port = first; port <= last; )
+    {
+        uint8_t byte = bits[port >> 3] & (except ? ~except[port >> 3] : 0xff);
+
+        if ((port & 7) || port + 7 > last)
+        {
+            if ((byte >> (port & 7)) & 1) return 1;
+            port++;
+        }
+        else
+        {
+            if (byte) return 1;
+            port += 8;
+        }
+    }
     return 0;
 }
 

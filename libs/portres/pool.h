@@ -61,7 +61,8 @@ int portres_range_valid( uint32_t start, uint32_t count );
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed );
 int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port );
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
-                               uint32_t last );
+                               uint32_t last, const uint8_t *except );
+int portres_port_list_parse( const char *text, uint8_t *bitmap );
 struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,
                                                        uint16_t start, uint16_t count );
 struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token );

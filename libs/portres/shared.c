@@ -321,6 +321,20 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
     return NULL;
 }
 
+/* read a small file of /proc/sys through the Windows side (the wineserver
+ * opens it: fine for /proc/sys, which is the same for every process) */
+static DWORD read_proc_sys( const WCHAR *path, char *buf, DWORD size )
+{
+    HANDLE file = CreateFileW( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+    DWORD done = 0;
+
+    if (file == INVALID_HANDLE_VALUE) return 0;
+    if (!ReadFile( file, buf, size - 1, &done, NULL )) done = 0;
+    CloseHandle( file );
+    buf[done] = 0;
+    return done;
+}
+
 /* portres_kernel_ephemeral_range: the range the Linux kernel takes the
  * ports of Wine's implicit and port-0 binds from
  * (net.ipv4.ip_local_port_range), read once per process; Linux's default
@@ -331,24 +345,38 @@ void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
 
     if (!lo)
     {
-        HANDLE file = CreateFileW( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", GENERIC_READ,
-                                   FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
-        char buf[64] = "";
-        DWORD size = 0;
+        char buf[64];
         unsigned int a = 0, b = 0;
 
-        if (file != INVALID_HANDLE_VALUE)
+        if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
+            sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
         {
-            ReadFile( file, buf, sizeof(buf) - 1, &size, NULL );
-            CloseHandle( file );
-            buf[size] = 0;
+            a = 32768;
+            b = 60999;
         }
-        if (sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535) { a = 32768; b = 60999; }
         hi = b;
         lo = a;
     }
     *first = lo;
     *last = hi;
+}
+
+/* portres_kernel_reserved_ports: the ports the kernel never picks itself
+ * (net.ipv4.ip_local_reserved_ports, which `wine-portres sync-kernel`
+ * fills), as a bitmap, read once per process; NULL if it cannot be read */
+const uint8_t *portres_kernel_reserved_ports( void )
+{
+    static uint8_t bitmap[65536 / 8];
+    static LONG state;  /* 0: not read, 1: read, 2: unreadable */
+
+    if (!state)
+    {
+        static char buf[65536];
+        LONG result = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
+                      portres_port_list_parse( buf, bitmap ) ? 1 : 2;
+        InterlockedExchange( &state, result );
+    }
+    return state == 1 ? bitmap : NULL;
 }
 
 /* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */
