@@ -13,6 +13,8 @@
  *
  * Helper modes, run in the background by the driver until it kills them:
  *   hold K          acquire K runtime reservations of 10 ports, print "ready"
+ *   holdlow K       the same, as specific blocks from 33000 up: inside the
+ *                   range the Linux kernel picks ephemeral ports from
  *   sockets K       bind K TCP sockets to 127.0.0.1 port 0, print "ready"
  *   fill K / clear K  create / delete K persistent one-port reservations
  *
@@ -147,13 +149,13 @@ static int bench_persistent( int n )
     return 0;
 }
 
-static int hold( int k )
+static int hold( int k, int low )
 {
     SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
 
     for (int i = 0; i < k; i++)
     {
-        INET_PORT_RANGE range = { 0, 10 };
+        INET_PORT_RANGE range = { low ? htons( 33000 + 10 * i ) : 0, 10 };
         INET_PORT_RESERVATION_INSTANCE inst;
         DWORD bytes;
         if (WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL ))
@@ -214,7 +216,8 @@ int main( int argc, char **argv )
     if (!strcmp( argv[1], "acquire" )) return bench_acquire( n, 0 );
     if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1 );
     if (!strcmp( argv[1], "persistent" )) return bench_persistent( n );
-    if (!strcmp( argv[1], "hold" )) return hold( n );
+    if (!strcmp( argv[1], "hold" )) return hold( n, 0 );
+    if (!strcmp( argv[1], "holdlow" )) return hold( n, 1 );
     if (!strcmp( argv[1], "sockets" )) return sockets( n );
     if (!strcmp( argv[1], "fill" )) return fill( n, 1 );
     if (!strcmp( argv[1], "clear" )) return fill( n, 0 );

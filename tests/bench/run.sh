@@ -22,7 +22,7 @@ helper=
 
 cleanup() {
     [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
-    pkill -9 -f 'bench.exe (hold|sockets)' 2>/dev/null
+    pkill -9 -f 'bench.exe (hold|holdlow|sockets)' 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -85,6 +85,25 @@ if start_helper hold 100; then
     # B5 with the same 100 reservations
     alternate - connect 1000 ws2_32=b connect 1000
     report B5-connect 1.20 "portres connect, 100 reservations live" "builtin ws2_32 connect"
+fi
+stop_helper
+
+# the same two with the 100 reservations inside the kernel's ephemeral port
+# range, where portres must pick the ports of port-0 and implicit binds itself
+if start_helper holdlow 100; then
+    alternate - bind 3000 ws2_32=b bind 3000
+    report B1-bind-busy-kernel-range 1.20 "portres, 100 reservations in 33000-33999" "builtin ws2_32"
+    alternate - connect 1000 ws2_32=b connect 1000
+    report B5-connect-kernel-range 1.20 "portres connect, 100 reservations in 33000-33999" "builtin ws2_32 connect"
+    # and once the kernel reserves them itself (wine-portres sync-kernel, root)
+    if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ]; then
+        saved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+        "$PORTRES_TOP/tools/wine-portres" sync-kernel >/dev/null 2>&1
+        alternate - connect 1000 ws2_32=b connect 1000
+        report B5-connect-kernel-range-synced 1.20 "portres connect, the same after sync-kernel" "builtin ws2_32 connect"
+        echo "$saved" >/proc/sys/net/ipv4/ip_local_reserved_ports
+        rm -f "$WINEPREFIX/portres-kernel-ports"
+    fi
 fi
 stop_helper
 
