@@ -40,9 +40,13 @@ struct ws2_32_builtin
 };
 extern struct ws2_32_builtin builtin;
 
-/* socket.c */
+/* sockinfo.c */
 int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
 BOOL socket_is_bound( SOCKET s );
+void socket_bound( SOCKET s );
+void uncache_socket( SOCKET s );
+
+/* socket.c */
 BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
 void forget_socket( SOCKET s );
 void *wrap_extension( const GUID *guid, void *func );
