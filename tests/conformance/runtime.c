@@ -1213,6 +1213,47 @@ static void test_overlapped( void )
     closesocket( n2 );
 }
 
+/* the Windows NFSv4.1 client's bindresvport_sa (SPEC §3 [obs]): one-port
+ * acquires walking down from 1023, skipping WSAEADDRINUSE, then associate
+ * and leave the bind to connect: the connection's local port is the
+ * reserved one.  Ports below 1024 are reserved like any other. */
+static void test_reserved_low_port( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    struct sockaddr_in addr = { .sin_family = AF_INET }, local;
+    SOCKET holder = new_socket( AF_INET, 0 ), listener, c, a;
+    int len = sizeof(addr), err = WSAEADDRINUSE, tries = 0;
+    USHORT port;
+
+    for (port = 1023; port >= 600 && err == WSAEADDRINUSE && tries < 50; port--, tries++)
+        err = acquire( holder, port, 1, &inst );
+    if (err)
+    {
+        skip( "no free port in %u-1023 (last error %d)\n", port + 1, err );
+        closesocket( holder );
+        return;
+    }
+    port = ntohs( inst.Reservation.StartPort );
+    ok( port < 1024 && inst.Reservation.NumberOfPorts == 1, "got %u+%u\n", port, inst.Reservation.NumberOfPorts );
+
+    listener = new_socket( AF_INET, 0 );
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    ok( !bind( listener, (struct sockaddr *)&addr, sizeof(addr) ) && !listen( listener, 1 ), "listener\n" );
+    getsockname( listener, (struct sockaddr *)&addr, &len );
+
+    c = new_socket( AF_INET, 0 );
+    ok( !associate( c, inst.Token.Token ), "associate failed\n" );
+    ok( !connect( c, (struct sockaddr *)&addr, sizeof(addr) ), "connect failed %d\n", WSAGetLastError() );
+    len = sizeof(local);
+    ok( !getsockname( c, (struct sockaddr *)&local, &len ) && ntohs( local.sin_port ) == port,
+        "connect's implicit bind got port %u, not the reserved %u\n", ntohs( local.sin_port ), port );
+    if ((a = accept( listener, NULL, NULL )) != INVALID_SOCKET) closesocket( a );
+    closesocket( c );
+    closesocket( listener );
+    ok( !release( holder, inst.Token.Token ), "release failed\n" );
+    closesocket( holder );
+}
+
 START_TEST(runtime)
 {
     WSADATA data;
@@ -1250,5 +1291,6 @@ START_TEST(runtime)
     test_implicit_bind();
     test_close_ends_reservation();
     test_overlapped();
+    test_reserved_low_port();
     WSACleanup();
 }
