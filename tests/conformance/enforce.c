@@ -15,7 +15,7 @@
 #include <iphlpapi.h>
 #include <stdlib.h>
 
-#include "test.h"
+#include "util.h"
 
 #define CHILD_PORT   48000   /* the child's runtime block: 48000-48009 */
 #define OWN_PORT     48100   /* this process's specific block: 48100-48109 */
@@ -24,33 +24,10 @@
 static INET_PORT_RESERVATION_INSTANCE blocks[2];  /* large wildcard blocks, TCP and UDP */
 static INET_PORT_RESERVATION_INSTANCE low_blocks[2];  /* 2000-port blocks in 33000-39999 */
 
-static BOOL is_admin( void )
-{
-    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    BOOL member = FALSE;
-    PSID sid;
-
-    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0, &sid ))
-        return FALSE;
-    if (!CheckTokenMembership( NULL, sid, &member )) member = FALSE;
-    FreeSid( sid );
-    return member;
-}
-
 static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
 {
     DWORD bytes;
     return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
-static USHORT local_port( SOCKET s )
-{
-    struct sockaddr_storage addr;
-    int len = sizeof(addr);
-
-    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
-    return ntohs( addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
-                                            : ((struct sockaddr_in6 *)&addr)->sin6_port );
 }
 
 static BOOL inside_block( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
