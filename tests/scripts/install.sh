@@ -37,16 +37,46 @@ check $([ "$after" = "$before" ] || [ "$(echo $after)" = "$(echo $before)" ]; ec
 check $([ ! -e "$WINEPREFIX/portres-backup" ]; echo $?) "portres-backup left after uninstall"
 check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok ]; echo $?) "wine cmd /c echo fails after uninstall"
 
-# next to one program: the demo works with its own copies of the DLLs
+# next to one program: the demo works with its own copies of the DLLs and
+# per-application overrides; the prefix-wide overrides a user set are not
+# touched, and uninstall puts back exactly what was there
+appov() { wine reg query "HKCU\\Software\\Wine\\AppDefaults\\$1\\DllOverrides" /v "$2" 2>/dev/null | tr -d '\r' | awk -v d="$2" '$1 == d { print $3 }'; }
+appkey_exists() { wine reg query "HKCU\\Software\\Wine\\AppDefaults\\$1" >/dev/null 2>&1; }
+app2=$(mktemp -d "${TMPDIR:-/tmp}/portres-app.XXXXXX")
+trap 'rm -rf "$app" "$app2"; "$wp" install >/dev/null 2>&1' EXIT
 cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$app/"
+cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$app2/demo2.exe"
+wine reg add 'HKCU\Software\Wine\DllOverrides' /v ws2_32 /d builtin /f >/dev/null 2>&1
+wine reg add 'HKCU\Software\Wine\AppDefaults\portres_demo.exe\DllOverrides' /v dbghelp /d builtin /f >/dev/null 2>&1
+wineserver -w
 "$wp" install --app "$app"
 check $? "install --app failed"
+"$wp" install --app "$app2"
+check $? "install --app (second program) failed"
 check $([ -f "$app/ws2_32.dll" ] && [ -f "$app/iphlpapi.dll" ]; echo $?) "install --app did not copy the DLLs"
+check $([ "$(override ws2_32)" = builtin ] && [ -z "$(override iphlpapi)" ]; echo $?) \
+    "install --app changed the prefix-wide overrides: ws2_32=$(override ws2_32) iphlpapi=$(override iphlpapi)"
+check $([ "$(appov portres_demo.exe ws2_32)" = native,builtin ] && [ "$(appov portres_demo.exe iphlpapi)" = native,builtin ]; echo $?) \
+    "per-application overrides after install --app: ws2_32=$(appov portres_demo.exe ws2_32) iphlpapi=$(appov portres_demo.exe iphlpapi)"
 (cd "$app" && wine portres_demo.exe >"$app/demo.out" 2>/dev/null)
 check $? "the demo failed with app-local DLLs: $(grep -E 'UNEXPECTED|unimplemented' "$app/demo.out" | head -3)"
 "$wp" uninstall --app "$app"
-check $([ ! -e "$app/ws2_32.dll" ] && [ ! -e "$app/iphlpapi.dll" ] && [ "$(echo $(override ws2_32) $(override iphlpapi))" = "$(echo $before)" ]; echo $?) \
-    "uninstall --app left DLLs or overrides"
+check $? "uninstall --app failed"
+check $([ ! -e "$app/ws2_32.dll" ] && [ ! -e "$app/iphlpapi.dll" ]; echo $?) "uninstall --app left the DLLs"
+check $([ "$(override ws2_32)" = builtin ] && [ -z "$(override iphlpapi)" ]; echo $?) \
+    "uninstall --app changed the prefix-wide overrides: ws2_32=$(override ws2_32) iphlpapi=$(override iphlpapi)"
+check $([ -z "$(appov portres_demo.exe ws2_32)" ] && [ -z "$(appov portres_demo.exe iphlpapi)" ] &&
+        [ "$(appov portres_demo.exe dbghelp)" = builtin ]; echo $?) \
+    "per-application overrides after uninstall --app: ws2_32=$(appov portres_demo.exe ws2_32) dbghelp=$(appov portres_demo.exe dbghelp)"
+# the other program's install is untouched by the first one's uninstall
+(cd "$app2" && wine demo2.exe >"$app2/demo.out" 2>/dev/null)
+check $? "the second program's demo failed after the first was uninstalled: $(grep -E 'UNEXPECTED|unimplemented' "$app2/demo.out" | head -3)"
+"$wp" uninstall --app "$app2"
+check $? "uninstall --app (second program) failed"
+check $(! appkey_exists demo2.exe; echo $?) "uninstall --app left the AppDefaults key it made"
+wine reg delete 'HKCU\Software\Wine\AppDefaults\portres_demo.exe' /f >/dev/null 2>&1
+wine reg delete 'HKCU\Software\Wine\DllOverrides' /v ws2_32 /f >/dev/null 2>&1
+wineserver -w
 
 # and back: prefix-wide again, the demo runs through wine-portres run
 "$wp" install
