@@ -593,6 +593,18 @@ static void test_connect_collisions( void )
     cover_count[0] = 0;
 }
 
+/* for tests/scripts/trace.sh: a port-0 bind from a 1-port block, then one
+ * refused WSAEADDRINUSE (the block is full); exit code 0 if so */
+static int refuse_child( void )
+{
+    INET_PORT_RESERVATION_INSTANCE own;
+    SOCKET a = new_socket( AF_INET, 0 ), b = new_socket( AF_INET, 0 );
+
+    if (acquire( a, 0, 1, &own ) || associate( a, own.Token.Token ) || associate( b, own.Token.Token )) return 1;
+    if (bind_loopback( a, AF_INET, 0 )) return 2;
+    return bind_loopback( b, AF_INET, 0 ) == WSAEADDRINUSE ? 0 : 3;
+}
+
 START_TEST(implicit)
 {
     WSADATA data;
@@ -601,6 +613,7 @@ START_TEST(implicit)
 
     WSAStartup( MAKEWORD( 2, 2 ), &data );
     if (argc >= 3 && !strcmp( argv[1], "overread" )) exit( overread_child( atoi( argv[2] ) ) );
+    if (argc >= 2 && !strcmp( argv[1], "refuse" )) exit( refuse_child() );
 
     read_kernel_range();
     bind_before_reservations();
