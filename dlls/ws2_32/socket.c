@@ -327,20 +327,28 @@ static int implicit_bind( SOCKET s, unsigned int flags )
         if (!(flags & proto_flag( a.proto )) || socket_known_bound( s )) return 0;
         len = any_addr( a.family, &any );
         if (reservation_block( a.token, &start, &count ))
-        {
             err = bind_in_block( s, (struct sockaddr *)&any, len, start, count );
-            return err == WSAEADDRINUSE || err == WSAENOBUFS ? err : 0;
+        else
+        {
+            /* its reservation is gone: an ordinary implicit bind, made
+             * here even for ConnectEx, which the association promised
+             * to bind [dec] */
+            WARN( "socket %#Ix: reservation %#llx is gone, ordinary implicit bind\n", s,
+                  (unsigned long long)a.token );
+            if ((pool = enforcing( s, &proto, &family )) && kernel_may_pick_reserved( pool, proto ))
+                err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
+            else if (flags & IMPLICIT_ASSOCIATED_ONLY) err = builtin_bind( s, (struct sockaddr *)&any, len );
+            else return 0;
         }
-        /* its reservation is gone: an ordinary implicit bind [dec] */
-        WARN( "socket %#Ix: reservation %#llx is gone, ordinary implicit bind\n", s, (unsigned long long)a.token );
     }
-    else if (flags & IMPLICIT_ASSOCIATED_ONLY) return 0;
-
-    if (!(pool = enforcing( s, &proto, &family )) || !(flags & proto_flag( proto )) ||
-        !kernel_may_pick_reserved( pool, proto ) || socket_known_bound( s ))
-        return 0;
-    len = any_addr( family, &any );
-    err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
+    else
+    {
+        if ((flags & IMPLICIT_ASSOCIATED_ONLY) || !(pool = enforcing( s, &proto, &family )) ||
+            !(flags & proto_flag( proto )) || !kernel_may_pick_reserved( pool, proto ) || socket_known_bound( s ))
+            return 0;
+        len = any_addr( family, &any );
+        err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
+    }
     if (err == WSAEINVAL) socket_bound( s );  /* bound already, by the builtin or another process */
     return err == WSAEADDRINUSE || err == WSAENOBUFS ? err : 0;
 }

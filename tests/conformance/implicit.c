@@ -525,7 +525,8 @@ static void test_bind_length( void )
             GetLastError() );
         if (WaitForSingleObject( pi.hProcess, 60000 )) TerminateProcess( pi.hProcess, 1 );
         GetExitCodeProcess( pi.hProcess, &code );
-        ok( !code, "bind of an associated socket with a %d-byte address: child exit code %#lx\n", lens[i], code );
+        ok( !code, "bind of an associated socket with a %s address: child exit code %#lx\n",
+            lens[i] ? "200-byte" : "longer than the memory above the stack", code );
         CloseHandle( pi.hProcess );
         CloseHandle( pi.hThread );
     }
