@@ -511,7 +511,7 @@ static int connect_by_list( SOCKET s, const SOCKET_ADDRESS_LIST *list, DWORD *lo
                             DWORD *remote_len, struct sockaddr *remote )
 {
     struct sockaddr_storage addr;
-    int err = WSAEHOSTUNREACH, len;
+    int err, len;
 
     if ((err = implicit_bind( s, IMPLICIT_TCP ))) return err;
     err = WSAEHOSTUNREACH;
