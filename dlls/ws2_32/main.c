@@ -19,18 +19,22 @@ static BOOL load_builtin( HINSTANCE instance )
     portres_forward_init( mod );
     if (!mod) return FALSE;
 #define GET(name) builtin.name = (void *)GetProcAddress( mod, #name )
+    GET(accept);
     GET(bind);
     GET(closesocket);
     GET(connect);
     GET(getsockname);
     GET(getsockopt);
-    GET(listen);
     GET(sendto);
     GET(setsockopt);
     GET(socket);
+    GET(WSAAccept);
     GET(WSAConnect);
+    GET(WSAConnectByNameA);
+    GET(WSAConnectByNameW);
     GET(WSAGetLastError);
     GET(WSAIoctl);
+    GET(WSASendMsg);
     GET(WSASendTo);
     GET(WSASocketA);
     GET(WSASocketW);

@@ -20,21 +20,27 @@
 /* the functions of Wine's builtin ws2_32.dll that portres calls or wraps */
 struct ws2_32_builtin
 {
+    SOCKET (WINAPI *accept)( SOCKET, struct sockaddr *, int * );
     int (WINAPI *bind)( SOCKET, const struct sockaddr *, int );
     int (WINAPI *closesocket)( SOCKET );
     int (WINAPI *connect)( SOCKET, const struct sockaddr *, int );
     int (WINAPI *getsockname)( SOCKET, struct sockaddr *, int * );
     int (WINAPI *getsockopt)( SOCKET, int, int, char *, int * );
-    int (WINAPI *listen)( SOCKET, int );
     int (WINAPI *sendto)( SOCKET, const char *, int, int, const struct sockaddr *, int );
     int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
     SOCKET (WINAPI *socket)( int, int, int );
     SOCKET (WINAPI *WSASocketA)( int, int, int, WSAPROTOCOL_INFOA *, GROUP, DWORD );
     SOCKET (WINAPI *WSASocketW)( int, int, int, WSAPROTOCOL_INFOW *, GROUP, DWORD );
+    SOCKET (WINAPI *WSAAccept)( SOCKET, struct sockaddr *, int *, LPCONDITIONPROC, DWORD_PTR );
     int (WINAPI *WSAConnect)( SOCKET, const struct sockaddr *, int, WSABUF *, WSABUF *, QOS *, QOS * );
+    BOOL (WINAPI *WSAConnectByNameA)( SOCKET, const char *, const char *, DWORD *, struct sockaddr *, DWORD *,
+                                      struct sockaddr *, const struct timeval *, WSAOVERLAPPED * );
+    BOOL (WINAPI *WSAConnectByNameW)( SOCKET, const WCHAR *, const WCHAR *, DWORD *, struct sockaddr *, DWORD *,
+                                      struct sockaddr *, const struct timeval *, WSAOVERLAPPED * );
     int (WINAPI *WSAGetLastError)( void );
     int (WINAPI *WSAIoctl)( SOCKET, DWORD, void *, DWORD, void *, DWORD, DWORD *, OVERLAPPED *,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE );
+    int (WINAPI *WSASendMsg)( SOCKET, WSAMSG *, DWORD, DWORD *, OVERLAPPED *, LPWSAOVERLAPPED_COMPLETION_ROUTINE );
     int (WINAPI *WSASendTo)( SOCKET, WSABUF *, DWORD, DWORD *, DWORD, const struct sockaddr *, int,
                              OVERLAPPED *, LPWSAOVERLAPPED_COMPLETION_ROUTINE );
 };
@@ -43,6 +49,7 @@ extern struct ws2_32_builtin builtin;
 /* sockinfo.c */
 int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
 BOOL socket_is_bound( SOCKET s );
+BOOL socket_known_bound( SOCKET s );
 void socket_bound( SOCKET s );
 void uncache_socket( SOCKET s );
 
