@@ -22,7 +22,6 @@ helper=
 
 cleanup() {
     [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
-    pkill -9 -f 'bench.exe (hold|holdlow|sockets)' 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM

@@ -28,8 +28,9 @@ check() {  # check CONDITION-STATUS MESSAGE
     fi
 }
 
+started=  # the pids of the workers started here, for the cleanup
 cleanup() {
-    pkill -9 -f 'stress.exe worker' 2>/dev/null
+    for p in $started; do kill -9 "$p" 2>/dev/null; done
     rm -rf "$log"
 }
 trap cleanup EXIT INT TERM
@@ -43,17 +44,18 @@ start=$(date +%s)
 WINEDEBUG=-all,warn+portres timeout 900 wine stress.exe worker 999 100000000 $((rounds / 2 + 5)) \
     >"$log/survivor.out" 2>"$log/survivor.err" &
 survivor=$!
+started=$survivor
 
 killed=0
 for i in $(seq 1 "$rounds"); do
+    # wine execs the program in place: $! is the worker's own pid
     WINEDEBUG=-all,warn+portres wine stress.exe worker "$i" 100000000 60 >"$log/w$i.out" 2>>"$log/victims.err" &
+    worker=$!
+    started="$started $worker"
     ms=$(random_ms)
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-    pids=$(pgrep -f "stress.exe worker $i 100000000")
-    if [ -n "$pids" ]; then
-        kill -9 $pids 2>/dev/null && killed=$((killed + 1))
-    fi
-    wait $! 2>/dev/null
+    kill -9 "$worker" 2>/dev/null && killed=$((killed + 1))
+    wait "$worker" 2>/dev/null
 done
 
 # the survivor stops at its own deadline (timeout bounds it)
