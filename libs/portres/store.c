@@ -610,6 +610,7 @@ LONG portres_store_active( const struct portres_reservation *res, BOOL add )
 static void replay_warn( void *ctx, const char *text )
 {
     WARN( "%s\n", text );
+    *(BOOL *)ctx = TRUE;
 }
 
 static BOOL same_item( const struct portres_store_item *a, const struct portres_store_item *b )
@@ -673,6 +674,7 @@ static void write_replayed( const struct portres_store_list *before, const struc
 void portres_store_init( struct portres_pool *pool )
 {
     struct portres_store_list *before = malloc( sizeof(*before) ), *after = malloc( sizeof(*after) );
+    BOOL damaged = FALSE;
     DWORD len;
     char *text;
 
@@ -680,9 +682,11 @@ void portres_store_init( struct portres_pool *pool )
     {
         read_list( before );
         *after = *before;
-        portres_journal_replay( text, len, after, replay_warn, NULL );
+        portres_journal_replay( text, len, after, replay_warn, &damaged );
         write_replayed( before, after );
         free( text );
+        /* damaged lines are warned about once: the journal is rewritten without them */
+        if (damaged) journal_compact();
     }
     free( before );
     free( after );
