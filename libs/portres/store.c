@@ -19,8 +19,8 @@
  * error: nothing changed.  When the pool is created (the first process
  * after a restart), the journal's lines newer than the registry's
  * Generation are replayed into the registry before the pool is loaded.
- * Past PORTRES_JOURNAL_COMPACT_SIZE bytes the journal is rewritten as one
- * snapshot (write to journal.tmp, flush, MoveFileEx with
+ * Past PORTRES_JOURNAL_COMPACT_SIZE bytes (and twice the size of a
+ * snapshot of the list) the journal is rewritten as one snapshot (write to journal.tmp, flush, MoveFileEx with
  * MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH).
  *
  * HKLM\Software\Wine\Portres\Active\Tcp and \Udp are volatile keys (the
@@ -481,6 +481,26 @@ static void journal_compact( void )
     free( list );
 }
 
+/* about the size of a snapshot of the list, in bytes: compaction waits
+ * until the journal is twice that, so that a long list is not rewritten
+ * at every change */
+static LONGLONG snapshot_size( void )
+{
+    LONGLONG lines = 1 + PORTRES_PROTO_COUNT;
+
+    for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
+    {
+        DWORD values = 0;
+        HKEY key;
+
+        if (open_key( KEY_TCP + proto, FALSE, &key )) continue;
+        if (!RegQueryInfoKeyW( key, NULL, NULL, NULL, NULL, NULL, NULL, &values, NULL, NULL, NULL, NULL ))
+            lines += values;
+        RegCloseKey( key );
+    }
+    return lines * 56;
+}
+
 /* --- changes --------------------------------------------------------------- */
 
 /* write one change into the registry (value and Generation) and the
@@ -525,7 +545,7 @@ static LONG store_change( struct portres_journal_entry *e )
         if (!len) err = ERROR_INVALID_PARAMETER;
         else if ((err = journal_append( line, len, &size )))
             WARN( "cannot write the journal, error %ld: the change is undone\n", err );
-        else if (size.QuadPart > PORTRES_JOURNAL_COMPACT_SIZE) journal_compact();
+        else if (size.QuadPart > PORTRES_JOURNAL_COMPACT_SIZE && size.QuadPart > 2 * snapshot_size()) journal_compact();
     }
     if (err)
     {
