@@ -136,13 +136,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- 1. CYCLES rounds of change + SIGKILL ------------------------------------
-dyn="49152 16384"
 next=47000
 dyns="10000 1000|20000 2000|49152 16384|30000 5000"
 # the prefix made and portres installed first (wine-portres waits for the
 # wineserver to end then, which a persistent one never does)
 netsh int ipv4 show dynamicport protocol=tcp
 check $rc "portres.exe does not run in $WINEPREFIX (exit $rc)" "$tmp/out"
+dyn=$(awk -F': ' '/^Start Port/ { s = $2 } /^Number of Ports/ { n = $2 } END { print s, n }' "$tmp/out")
 timeout 60 wineserver -k >/dev/null 2>&1
 timeout 60 wineserver -w >/dev/null 2>&1
 i=1
