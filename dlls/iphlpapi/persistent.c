@@ -2,11 +2,14 @@
  * Persistent port reservations: the six IP Helper functions (SPEC §2)
  *
  * The list lives in the prefix's registry (libs/portres/regvalue.c gives
- * the format) and is mirrored in the shared pool, where runtime
- * reservations and binds see it.  Every change writes the registry first
- * and the pool second, both under the pool mutex: a process that dies in
- * between leaves an abandoned mutex, and the repair reloads the pool's
- * persistent part from the registry.
+ * the format), made durable by a journal (libs/portres/store.c), and is
+ * mirrored in the shared pool, where runtime reservations and binds see
+ * it.  A call returns success only once its change is on disk; a failed
+ * write returns its error and changes nothing.  The pool and the registry
+ * change under the pool mutex: a process that dies in between leaves an
+ * abandoned mutex, and the repair reloads the pool's persistent part from
+ * the registry.  Every call takes the lock with portres_lock_fresh, so
+ * that values changed by hand in the registry are seen.
  */
 
 #include <stdlib.h>
@@ -104,21 +107,31 @@ static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
     return used;
 }
 
+/* the persistent (administered, not active) reservation of exactly this block */
+static struct portres_reservation *find_persistent( struct portres_pool *pool, enum portres_proto proto,
+                                                    USHORT start, USHORT count )
+{
+    struct portres_reservation *res = portres_pool_find_exact( pool, proto, start, count, TRUE );
+    return res && res->owner != PORTRES_OWNER_ACTIVE ? res : NULL;
+}
+
 static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USHORT count, ULONG64 *token )
 {
     USHORT start = portres_ntohs( start_net );
-    struct portres_reservation res = { 0 };
+    struct portres_reservation res = { 0 }, *added;
     struct portres_pool *pool;
     ULONG err;
 
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
         err = ERROR_INVALID_PARAMETER;
     else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
-    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
+    /* the slow scan of the port tables and the test binds before the lock;
+     * under it only the pool is checked again */
+    else if (ports_in_use( proto, start, count )) err = ERROR_SHARING_VIOLATION;
+    else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        if (portres_find_conflict( pool, proto, start, count ) || ports_in_use( proto, start, count ))
-            err = ERROR_SHARING_VIOLATION;
+        if (portres_find_conflict( pool, proto, start, count )) err = ERROR_SHARING_VIOLATION;
         else
         {
             res.token = portres_pool_new_token( pool, TRUE );
@@ -127,13 +140,11 @@ static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USH
             res.proto = proto;
             res.persistent = 1;
             res.pid = GetCurrentProcessId();
-            /* the registry first: a crash before the pool is written is
-             * repaired from it (see the top of this file) */
-            if (!(err = portres_registry_store( proto, &res, TRUE )) && !portres_pool_add( pool, &res ))
-            {
-                portres_registry_store( proto, &res, FALSE );
-                err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
-            }
+            /* the pool first (it may be full), then the registry and the
+             * journal; a crash in between leaves an abandoned mutex, and
+             * the repair reloads the pool from the registry */
+            if (!(added = portres_pool_add( pool, &res ))) err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
+            else if ((err = portres_store_add( &res ))) portres_pool_remove( pool, added );
             if (!err) *token = res.token;
         }
         portres_unlock();
@@ -152,15 +163,11 @@ static ULONG delete_reservation( enum portres_proto proto, USHORT start_net, USH
 
     if (!portres_range_valid( start, count )) err = ERROR_INVALID_PARAMETER;
     else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
-    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
+    else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        if (!(res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) err = ERROR_NOT_FOUND;
-        else if (!(err = portres_registry_store( proto, res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
-        {
-            portres_pool_remove( pool, res );
-            err = NO_ERROR;
-        }
+        if (!(res = find_persistent( pool, proto, start, count ))) err = ERROR_NOT_FOUND;
+        else if (!(err = portres_store_delete( res ))) portres_pool_remove( pool, res );
         portres_unlock();
     }
     TRACE( "%s (%u, %u) -> %lu\n", proto_names[proto], start, count, err );
@@ -176,10 +183,10 @@ static ULONG lookup_reservation( enum portres_proto proto, USHORT start_net, USH
 
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
         err = ERROR_INVALID_PARAMETER;
-    else if (!(pool = portres_lock())) err = ERROR_NOT_ENOUGH_MEMORY;
+    else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        if ((res = portres_pool_find_exact( pool, proto, start, count, TRUE ))) *token = res->token;
+        if ((res = find_persistent( pool, proto, start, count ))) *token = res->token;
         else err = ERROR_NOT_FOUND;
         portres_unlock();
     }
@@ -199,7 +206,10 @@ static ULONG lookup_reservation( enum portres_proto proto, USHORT start_net, USH
  * Returns NO_ERROR; ERROR_INVALID_PARAMETER (a zero port or count, a block
  * past 65535, a NULL or unwritable Token); ERROR_ACCESS_DENIED (caller not
  * an administrator); ERROR_SHARING_VIOLATION (the block overlaps a
- * persistent or live runtime TCP reservation, or a port of it is bound).
+ * persistent or live runtime TCP reservation, or a port of it is bound);
+ * ERROR_NOT_ENOUGH_MEMORY (the pool is full); the registry's or the file
+ * system's error when the change cannot be made durable (e.g.
+ * ERROR_DISK_FULL), nothing changed then.
  * Source: SPEC §2; learn.microsoft.com CreatePersistentTcpPortReservation.
  */
 ULONG WINAPI portres_CreatePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
@@ -229,8 +239,9 @@ ULONG WINAPI portres_CreatePersistentUdpPortReservation( USHORT StartPort, USHOR
  *
  * Returns NO_ERROR; ERROR_INVALID_PARAMETER (zero port or count, block
  * past 65535); ERROR_ACCESS_DENIED (not an administrator); ERROR_NOT_FOUND
- * (no reservation of exactly this block).  Source: SPEC §2;
- * learn.microsoft.com DeletePersistentTcpPortReservation.
+ * (no reservation of exactly this block); the registry's or the file
+ * system's error (e.g. ERROR_DISK_FULL), the reservation kept then.
+ * Source: SPEC §2; learn.microsoft.com DeletePersistentTcpPortReservation.
  */
 ULONG WINAPI portres_DeletePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts )
 {

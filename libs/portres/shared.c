@@ -67,8 +67,10 @@ fail:
 }
 
 /* portres_lock: take the pool mutex and return the pool, set up on first
- * use with the registry's persistent reservations, repaired if its last
- * holder died inside the lock.  NULL if the pool cannot be opened. */
+ * use with the registry's persistent reservations (after replaying the
+ * journal, store.c), repaired if its last holder died inside the lock.
+ * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
+ * sees the registry's hand edits. */
 struct portres_pool *portres_lock( void )
 {
     DWORD ret;
@@ -79,9 +81,9 @@ struct portres_pool *portres_lock( void )
     {
         unsigned int dropped = portres_pool_repair( pool_view );
         WARN( "a process died holding the pool lock: repaired, %u slots dropped\n", dropped );
-        /* the registry is the truth for persistent reservations */
-        portres_pool_remove_persistent( pool_view );
-        portres_store_load( pool_view );
+        /* the registry is the truth for persistent reservations (the
+         * journal is behind it only after a wineserver restart) */
+        portres_store_reload( pool_view );
     }
     else if (ret != WAIT_OBJECT_0)
     {
@@ -90,9 +92,10 @@ struct portres_pool *portres_lock( void )
     }
     if (pool_view->magic != PORTRES_POOL_MAGIC || pool_view->version != PORTRES_POOL_VERSION)
     {
+        /* a new pool: the first process since the wineserver started;
+         * the journal's changes the registry lost are replayed first */
         portres_pool_init( pool_view, token_seed() );
-        portres_store_load_dynamic( pool_view );
-        portres_store_load( pool_view );
+        portres_store_init( pool_view );
     }
     return pool_view;
 }

@@ -117,6 +117,17 @@ for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/subject"; done
 WINEDLLOVERRIDES= timeout 600 wine bench.exe clear 1000 >/dev/null 2>&1
 report B3-persistent 1.5 "create+lookup+delete, 1000 others" "the same, none"
 
+# B3-journal: the cost of the journal (issue 8): create+lookup+delete with
+# it, and with PORTRES_JOURNAL=off (no journal: not durable, for this
+# comparison only)
+for i in $(seq 1 "$runs"); do
+    timed - persistent 20 >>"$tmp/subject"
+    export PORTRES_JOURNAL=off
+    timed - persistent 20 >>"$tmp/baseline"
+    unset PORTRES_JOURNAL
+done
+report B3-journal - "create+lookup+delete, journal" "the same, PORTRES_JOURNAL=off"
+
 # B4: wildcard acquire of 100 ports with 2000 sockets bound, and with 10
 if start_helper sockets 10; then
     for i in $(seq 1 "$runs"); do timed - wildcard 50 >>"$tmp/baseline"; done

@@ -29,6 +29,7 @@
 #define WIN_KEEP      41200
 #define WIN_ORDER     41400
 #define WIN_NOADMIN   41600
+#define WIN_HAND      41800
 
 static const char *const proto_name[2] = { "TCP", "UDP" };
 
@@ -670,6 +671,73 @@ static void test_not_admin( void )
     }
 }
 
+/* portres only (the registry key is portres's store): a value added by
+ * hand in the registry while this process holds the pool is found by
+ * Lookup, and is gone once deleted by hand (issue 8); the journal holds
+ * one line per change made through the API */
+static void test_registry_hand_edit( void )
+{
+    static const char key_name[] = "Software\\Wine\\Portres\\Tcp";
+    char name[16], path[MAX_PATH], *text;
+    ULONG64 token = 0, found;
+    USHORT base = 0;
+    HKEY key;
+    HANDLE file;
+    DWORD size = 0;
+    LONG err;
+
+    if (!winetest_is_wine())
+    {
+        skip( "the registry store is portres's, under Wine\n" );
+        return;
+    }
+    if (!find_block( WIN_HAND, 10, &base )) return;
+    /* the pool is held by this process from here on */
+    err = create_res( 0, base, 2, &token );
+    ok( err == NO_ERROR, "create %u+2: got %lu\n", base, err );
+    err = lookup_res( 0, base + 5, 3, &found );
+    ok( err == ERROR_NOT_FOUND, "lookup %u+3 before the hand edit: got %lu\n", base + 5, err );
+
+    err = RegCreateKeyExA( HKEY_LOCAL_MACHINE, key_name, 0, NULL, 0, KEY_ALL_ACCESS | KEY_WOW64_64KEY, NULL, &key,
+                           NULL );
+    ok( !err, "cannot open the key, error %ld\n", err );
+    if (err) return;
+    sprintf( name, "%u-%u", base + 5, base + 7 );
+    err = RegSetValueExA( key, name, 0, REG_SZ, (const BYTE *)"0x8000000000000ab1", 19 );
+    ok( !err, "RegSetValueEx: error %ld\n", err );
+    found = 0;
+    err = lookup_res( 0, base + 5, 3, &found );
+    ok( err == NO_ERROR, "lookup of the value added by hand: got %lu\n", err );
+    ok( found == 0x8000000000000ab1ull, "lookup of the value added by hand: token %#llx\n",
+        (unsigned long long)found );
+    err = create_res( 0, base + 6, 1, &found );
+    ok( err == ERROR_SHARING_VIOLATION, "create inside the value added by hand: got %lu\n", err );
+    RegDeleteValueA( key, name );
+    err = lookup_res( 0, base + 5, 3, &found );
+    ok( err == ERROR_NOT_FOUND, "lookup of the value deleted by hand: got %lu\n", err );
+    err = create_res( 0, base + 6, 1, &found );
+    ok( err == NO_ERROR, "create where the value deleted by hand was: got %lu\n", err );
+    if (!err) delete_res( 0, base + 6, 1 );
+    RegCloseKey( key );
+
+    /* the change made through the API is in the journal */
+    GetWindowsDirectoryA( path, sizeof(path) );
+    strcat( path, "\\portres\\journal.txt" );
+    file = CreateFileA( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+    ok( file != INVALID_HANDLE_VALUE, "no journal %s, error %lu\n", path, GetLastError() );
+    if (file == INVALID_HANDLE_VALUE) return;
+    size = GetFileSize( file, NULL );
+    if ((text = calloc( 1, size + 1 )) && ReadFile( file, text, size, &size, NULL ))
+    {
+        char line[64];
+        sprintf( line, " add tcp %u-%u 0x%016llx ", base, base + 1, (unsigned long long)token );
+        ok( strstr( text, line ) != NULL, "no line \"%s\" in the journal\n", line );
+    }
+    free( text );
+    CloseHandle( file );
+    delete_res( 0, base, 2 );
+}
+
 START_TEST(persistent)
 {
     WSADATA data;
@@ -708,5 +776,7 @@ START_TEST(persistent)
     test_delete_keeps_sockets();
     test_byte_order();
     test_access_denied();
+    test_registry_hand_edit();
+    cleanup();
     WSACleanup();
 }

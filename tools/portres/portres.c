@@ -19,9 +19,14 @@
  * Exclusions are added and deleted through the IP Helper functions
  * (Create/DeletePersistent{Tcp,Udp}PortReservation, provided by portres's
  * iphlpapi.dll) and listed from the shared pool, which also holds the
- * runtime reservations of running programs.  portres keeps one store:
- * store=active changes the persistent list like store=persistent (a
- * project decision, SPEC §2 has no active-only list).
+ * runtime reservations of running programs.  store=persistent (netsh's
+ * default) makes an administered exclusion, kept in the prefix registry
+ * and marked "*"; store=active one that lasts until Wine restarts (as
+ * netsh's until the next boot), kept in a volatile registry key
+ * (libs/portres/store.c), shown without "*".  show lists both, and the
+ * live runtime reservations; show store=persistent only the administered
+ * ones.  The dynamic port range has one store: store=active changes it
+ * persistently too.
  */
 
 #include <winsock2.h>
@@ -31,6 +36,7 @@
 #include <string.h>
 
 #include "shared.h"
+#include "portcheck.h"
 
 enum tag { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE, TAG_COUNT };
 
@@ -43,6 +49,7 @@ struct params
     enum portres_proto proto;
     USHORT start, count;
     BOOL persistent_only;          /* store=persistent */
+    BOOL active;                   /* store=active */
 };
 
 /* one netsh command: its words, its tags and what runs it */
@@ -138,7 +145,8 @@ static DWORD decode_params( struct params *params )
     if ((v = params->value[TAG_STORE]))
     {
         if (!_stricmp( v, "persistent" )) params->persistent_only = TRUE;
-        else if (_stricmp( v, "active" )) return ERROR_INVALID_PARAMETER;
+        else if (!_stricmp( v, "active" )) params->active = TRUE;
+        else return ERROR_INVALID_PARAMETER;
     }
     return NO_ERROR;
 }
@@ -157,24 +165,28 @@ static int compare_ranges( const void *a, const void *b )
 }
 
 /* show excludedportrange: the reservations of the protocol in the shared
- * pool, persistent ones marked "*"; runtime ones whose owner has died (not
- * reclaimed yet) are left out */
+ * pool (seeing the registry's hand edits), administered persistent ones
+ * marked "*", active ones and live runtime ones without; runtime ones
+ * whose owner has died (not reclaimed yet) are left out; store=persistent
+ * lists the administered ones only */
 static DWORD show_excluded( const struct params *params )
 {
     static struct range ranges[PORTRES_MAX_RESERVATIONS];
     struct portres_pool *pool;
     unsigned int n = 0;
 
-    if (!(pool = portres_lock())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
+    if (!(pool = portres_lock_fresh())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
     for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
     {
         const struct portres_reservation *res = &pool->res[i];
+        BOOL administered = res->persistent && res->owner != PORTRES_OWNER_ACTIVE;
 
         if (!res->token || res->proto != params->proto) continue;
-        if (!res->persistent && (params->persistent_only || !portres_owner_alive( res->owner ))) continue;
+        if (params->persistent_only && !administered) continue;
+        if (!res->persistent && !portres_owner_alive( res->owner )) continue;
         ranges[n].start = res->start;
         ranges[n].end = res->start + res->count - 1;
-        ranges[n].persistent = res->persistent;
+        ranges[n].persistent = administered;
         n++;
     }
     portres_unlock();
@@ -189,22 +201,93 @@ static DWORD show_excluded( const struct params *params )
     return NO_ERROR;
 }
 
-/* add excludedportrange: a persistent reservation through the IP Helper function */
+/* TRUE if a socket is bound on a port of the block: a test bind of each */
+static BOOL block_in_use( enum portres_proto proto, USHORT start, USHORT count )
+{
+    struct portres_sockapi api = { socket, bind, setsockopt, closesocket };
+    WSADATA data;
+    BOOL used = FALSE;
+
+    if (WSAStartup( MAKEWORD( 2, 2 ), &data )) return FALSE;
+    for (unsigned int i = 0; i < count && !used; i++) used = !portres_port_is_free( &api, proto, start + i );
+    WSACleanup();
+    return used;
+}
+
+/* add excludedportrange store=active: an exclusion in the pool and the
+ * volatile registry key, until Wine restarts; administrators only.
+ * ERROR_INVALID_PARAMETER, ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION
+ * (overlaps a reservation or a bound port) as for the persistent ones */
+static DWORD add_active( const struct params *params )
+{
+    struct portres_reservation res = { 0 }, *added;
+    struct portres_pool *pool;
+    DWORD err;
+
+    if (!portres_range_valid( params->start, params->count )) return ERROR_INVALID_PARAMETER;
+    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
+    if (block_in_use( params->proto, params->start, params->count )) return ERROR_SHARING_VIOLATION;
+    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
+    if (portres_find_conflict( pool, params->proto, params->start, params->count )) err = ERROR_SHARING_VIOLATION;
+    else
+    {
+        res.token = portres_pool_new_token( pool, TRUE );
+        res.start = params->start;
+        res.count = params->count;
+        res.proto = params->proto;
+        res.persistent = 1;
+        res.owner = PORTRES_OWNER_ACTIVE;
+        res.pid = GetCurrentProcessId();
+        if (!(added = portres_pool_add( pool, &res ))) err = ERROR_NOT_ENOUGH_MEMORY;
+        else if ((err = portres_store_active( &res, TRUE ))) portres_pool_remove( pool, added );
+    }
+    portres_unlock();
+    return err;
+}
+
+/* delete excludedportrange store=active: the active exclusion of exactly
+ * this block; ERROR_NOT_FOUND if there is none */
+static DWORD delete_active( const struct params *params )
+{
+    struct portres_reservation *res;
+    struct portres_pool *pool;
+    DWORD err;
+
+    if (!portres_range_valid( params->start, params->count )) return ERROR_INVALID_PARAMETER;
+    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
+    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
+    res = portres_pool_find_exact( pool, params->proto, params->start, params->count, TRUE );
+    if (!res || res->owner != PORTRES_OWNER_ACTIVE) err = ERROR_NOT_FOUND;
+    else if (!(err = portres_store_active( res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
+    {
+        portres_pool_remove( pool, res );
+        err = NO_ERROR;
+    }
+    portres_unlock();
+    return err;
+}
+
+/* add excludedportrange: a persistent reservation through the IP Helper
+ * function, or an active one (store=active) */
 static DWORD add_excluded( const struct params *params )
 {
     USHORT start = portres_htons( params->start );
     ULONG64 token;
+
+    if (params->active) return print_result( add_active( params ) );
 
     if (params->proto == PORTRES_TCP)
         return print_result( CreatePersistentTcpPortReservation( start, params->count, &token ) );
     return print_result( CreatePersistentUdpPortReservation( start, params->count, &token ) );
 }
 
-/* delete excludedportrange: the persistent reservation of exactly this block */
+/* delete excludedportrange: the persistent reservation of exactly this
+ * block, or the active one (store=active) */
 static DWORD delete_excluded( const struct params *params )
 {
     USHORT start = portres_htons( params->start );
 
+    if (params->active) return print_result( delete_active( params ) );
     if (params->proto == PORTRES_TCP)
         return print_result( DeletePersistentTcpPortReservation( start, params->count ) );
     return print_result( DeletePersistentUdpPortReservation( start, params->count ) );
@@ -216,7 +299,7 @@ static DWORD show_dynamic( const struct params *params )
     struct portres_pool *pool;
     unsigned int first, count;
 
-    if (!(pool = portres_lock())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
+    if (!(pool = portres_lock_fresh())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
     first = pool->dyn_first[params->proto];
     count = pool->dyn_count[params->proto];
     portres_unlock();
