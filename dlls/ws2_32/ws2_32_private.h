@@ -46,9 +46,19 @@ BOOL socket_is_bound( SOCKET s );
 void socket_bound( SOCKET s );
 void uncache_socket( SOCKET s );
 
-/* socket.c */
+/* association.c */
+struct association
+{
+    SOCKET s;
+    UINT64 token;
+    enum portres_proto proto;
+    int family;
+};
 BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
 void forget_socket( SOCKET s );
+BOOL get_association( SOCKET s, struct association *ret );
+
+/* socket.c */
 void *wrap_extension( const GUID *guid, void *func );
 
 /* reservation.c */
