@@ -218,6 +218,25 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
  * (SPEC §5).  It always reports 0 bytes. */
 #define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
+/* the AFD poll request (Windows' AFD_POLL_INFO layout, as Wine 8's server
+ * reads it): its header alone is 16 bytes on 32- and 64-bit */
+#define IOCTL_AFD_POLL CTL_CODE(FILE_DEVICE_BEEP, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+struct afd_poll
+{
+    LONGLONG timeout;
+    ULONG count;
+    BOOLEAN exclusive;
+    BOOLEAN padding[3];
+    struct
+    {
+        SOCKET socket;
+        int flags;
+        int status;
+    } sockets[1];
+};
+C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == sizeof(INET_PORT_RESERVATION_INSTANCE) );
+
 static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG reserved )
 {
     LPWSAOVERLAPPED_COMPLETION_ROUTINE func = context;
@@ -228,7 +247,14 @@ static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG r
  * signalled, or the completion routine queued as an APC, or a packet
  * posted to the socket's completion port (not when hEvent has its low bit
  * set, nor with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).  Returns 0 or a
- * Winsock error. */
+ * Winsock error.
+ *
+ * Acquire's 16 bytes: Wine's COMPLETE_ASYNC always reports 0, but an AFD
+ * poll of the socket for no event with a zero timeout is completed by the
+ * wineserver at once with its 16-byte header as output, and Wine writes
+ * that count into the OVERLAPPED before the server signals the event,
+ * queues the APC or posts the packet, all of which carry 16.  The
+ * OVERLAPPED is also filled beforehand, so no waiter ever reads 0. */
 static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
                                 DWORD bytes )
 {
@@ -243,10 +269,23 @@ static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPE
         context = completion;
         apc = (PIO_APC_ROUTINE)completion_apc;
     }
+    overlapped->Internal = 0;  /* STATUS_SUCCESS */
+    overlapped->InternalHigh = bytes;
+    if (bytes == sizeof(INET_PORT_RESERVATION_INSTANCE))
+    {
+        struct afd_poll in = { .timeout = 0, .count = 1, .sockets[0] = { .socket = s } }, out;
+
+        ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
+                                     IOCTL_AFD_POLL, &in, sizeof(in), &out, sizeof(out) );
+        if (!ret && overlapped->InternalHigh == bytes) return 0;
+        WARN( "socket %#Ix: the poll completed with %#lx, %Iu bytes\n", s, ret, overlapped->InternalHigh );
+        if (!ret) return 0;  /* completed, with a wrong count: the legs ran already */
+        overlapped->Internal = 0;  /* STATUS_SUCCESS */
+        overlapped->InternalHigh = bytes;
+    }
     ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
                                  IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
-    /* the event is set already; the APC and WSAGetOverlappedResult read the
-     * count from the OVERLAPPED later, the completion-port packet keeps 0 */
+    /* COMPLETE_ASYNC wrote 0 bytes after the event was set: only for counts of 0 */
     overlapped->InternalHigh = bytes;
     return ret ? WSAEINVAL : 0;
 }
@@ -309,9 +348,8 @@ done:
  * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
  * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
  * lpOverlapped the call completes at once and is also reported through
- * hEvent, the completion routine (APC) or the completion port; the
- * completion-port packet carries 0 bytes (SPEC §5), WSAGetOverlappedResult
- * the true count.
+ * hEvent, the completion routine (APC) or the completion port, each with
+ * the call's byte count (16 for acquire, 0 for the others).
  *
  * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
  * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),
