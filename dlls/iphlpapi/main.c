@@ -31,7 +31,9 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
         }
         break;
     case DLL_PROCESS_DETACH:
-        portres_shared_detach();
+        /* process exit (reserved non-NULL): no lock, no registry; the
+         * wineserver closes the owner event, which ends the reservations */
+        if (!reserved) portres_shared_detach();
         break;
     }
     return TRUE;

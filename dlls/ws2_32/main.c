@@ -47,7 +47,9 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
         /* without Wine's builtin there is nothing to forward to: refuse to load */
         return load_builtin( instance );
     case DLL_PROCESS_DETACH:
-        portres_shared_detach();
+        /* process exit (reserved non-NULL): no lock, no registry; the
+         * wineserver closes the owner event, which ends the reservations */
+        if (!reserved) portres_shared_detach();
         break;
     }
     return TRUE;

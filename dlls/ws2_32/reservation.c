@@ -188,7 +188,7 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
 
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->persistent) err = WSAEINVAL;
-    else if (res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    else if (!portres_is_self( res->owner )) err = WSAEACCES;  /* no owner id spent here */
     else
     {
         portres_pool_remove( pool, res );
@@ -207,7 +207,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     if (socket_is_bound( s )) return WSAEINVAL;
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
-    else if (res->persistent ? !portres_is_admin() : res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
     return err;

@@ -287,7 +287,8 @@ BOOL portres_is_admin( void )
     return member;
 }
 
-/* portres_shared_detach: on DLL unload or process exit, give back this
+/* portres_shared_detach: on DLL unload (FreeLibrary; not at process exit,
+ * where the wineserver reclaims everything), give back this
  * process's runtime reservations and close its handles */
 void portres_shared_detach( void )
 {
