@@ -2,8 +2,9 @@
  * Runtime port reservations: the three WSAIoctl codes (SPEC §3)
  *
  * A runtime reservation is a slot of the shared pool owned by this
- * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with
- * closesocket of the acquiring socket, or with the process (another
+ * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with the
+ * last handle of the acquiring socket (closesocket here, anything else
+ * through the socket's watch, sockwatch.c), or with the process (another
  * process reclaims it once the owner event is gone, see shared.c).
  */
 
@@ -19,14 +20,15 @@
 struct acquired
 {
     UINT64 token;
-    SOCKET s;
+    SOCKET s;        /* INVALID_SOCKET once closed while a copy of it lives on */
+    UINT64 watch;    /* its socket's watch (sockwatch.c), also in the pool's socket field */
 };
 
 static SRWLOCK acquired_lock = SRWLOCK_INIT;
 static struct acquired *acquired;
 static unsigned int acquired_count, acquired_size;
 
-static BOOL remember_acquired( UINT64 token, SOCKET s )
+static BOOL remember_acquired( UINT64 token, SOCKET s, UINT64 watch )
 {
     BOOL ret = TRUE;
 
@@ -38,39 +40,99 @@ static BOOL remember_acquired( UINT64 token, SOCKET s )
         if (!new) ret = FALSE;
         else { acquired = new; acquired_size = size; }
     }
-    if (ret) acquired[acquired_count++] = (struct acquired){ token, s };
+    if (ret) acquired[acquired_count++] = (struct acquired){ token, s, watch };
     ReleaseSRWLockExclusive( &acquired_lock );
     return ret;
 }
 
-/* forget tokens: token != 0 drops that token, else every token of socket s;
- * returns how many were dropped */
-static unsigned int forget_acquired( UINT64 token, SOCKET s )
+/* forget one token */
+static void forget_acquired( UINT64 token )
+{
+    AcquireSRWLockExclusive( &acquired_lock );
+    for (unsigned int i = acquired_count; i-- > 0;)
+        if (acquired[i].token == token) acquired[i] = acquired[--acquired_count];
+    ReleaseSRWLockExclusive( &acquired_lock );
+}
+
+/* forget_socket_acquired: the handle value s no longer names the socket
+ * its tokens were acquired on (closed while a copy lives on, or reused):
+ * they stay in the pool until that socket's last handle closes */
+void forget_socket_acquired( SOCKET s )
+{
+    if (!acquired_count) return;
+    AcquireSRWLockExclusive( &acquired_lock );
+    for (unsigned int i = 0; i < acquired_count; i++) if (acquired[i].s == s) acquired[i].s = INVALID_SOCKET;
+    ReleaseSRWLockExclusive( &acquired_lock );
+}
+
+/* end the reservations of the acquired entries matching (s, or watch when
+ * s is INVALID_SOCKET); pool locked.  Returns how many ended. */
+static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 watch )
 {
     unsigned int n = 0;
 
     AcquireSRWLockExclusive( &acquired_lock );
     for (unsigned int i = acquired_count; i-- > 0;)
-        if (token ? acquired[i].token == token : acquired[i].s == s)
+    {
+        struct portres_reservation *res;
+
+        if (s != INVALID_SOCKET ? acquired[i].s != s : acquired[i].watch != watch) continue;
+        if ((res = portres_pool_find_token( pool, acquired[i].token )) && !res->persistent &&
+            portres_is_self( res->owner ))
         {
-            acquired[i] = acquired[--acquired_count];
+            portres_pool_remove( pool, res );
             n++;
         }
+        acquired[i] = acquired[--acquired_count];
+    }
     ReleaseSRWLockExclusive( &acquired_lock );
     return n;
 }
 
-/* release_socket_reservations: end the runtime reservations acquired on s */
+/* release_socket_reservations: closesocket of s: end the runtime
+ * reservations acquired on s if this is its last handle (a DuplicateHandle
+ * or WSADuplicateSocket copy keeps them, SPEC §3) */
 void release_socket_reservations( SOCKET s )
 {
     struct portres_pool *pool;
     unsigned int released;
+    BOOL found = FALSE;
 
-    if (!acquired_count || !forget_acquired( 0, s )) return;
-    if (!(pool = portres_lock())) return;
-    released = portres_pool_remove_socket( pool, portres_self_owner( pool ), s );
+    if (!socket_closing( s ) || !acquired_count)
+    {
+        forget_socket_acquired( s );
+        return;
+    }
+    AcquireSRWLockShared( &acquired_lock );
+    for (unsigned int i = 0; i < acquired_count && !found; i++) found = acquired[i].s == s;
+    ReleaseSRWLockShared( &acquired_lock );
+    if (!found || !(pool = portres_lock())) return;
+    released = end_acquired( pool, s, 0 );
     portres_unlock();
     TRACE( "socket %#Ix closed: %u reservations released\n", s, released );
+}
+
+/* socket_gone: the watcher saw the last handle of a watched socket close
+ * (closesocket of a copy, CloseHandle, WSACleanup): its reservations end,
+ * and what this process remembered under its handle value s
+ * (INVALID_SOCKET if that value names another socket by now) is dropped */
+void socket_gone( UINT64 watch, SOCKET s )
+{
+    struct portres_pool *pool;
+    unsigned int released = 0;
+
+    if (s != INVALID_SOCKET)
+    {
+        uncache_socket( s );
+        forget_socket( s );
+    }
+    if (acquired_count && (pool = portres_lock()))
+    {
+        released = end_acquired( pool, INVALID_SOCKET, watch );
+        portres_unlock();
+    }
+    TRACE( "watch %llu (socket %#Ix): last handle closed, %u reservations released\n",
+           (unsigned long long)watch, s, released );
 }
 
 /* reservation_block: the block (host order) of the reservation holding
@@ -102,9 +164,11 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
     struct portres_reservation res = { 0 };
     struct portres_pool *pool;
+    UINT64 watch;
     int err = 0;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
+    watch = watch_socket( s );  /* not under the pool lock: the watcher takes it */
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
     else if (start)
@@ -147,13 +211,13 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     if (!err)
     {
         res.token = portres_pool_new_token( pool, FALSE );
-        res.socket = s;
+        res.socket = watch;  /* names the socket's watch event, with pid (shared.c) */
         res.pid = GetCurrentProcessId();
         res.start = start;
         res.count = count;
         res.proto = proto;
         if (!portres_pool_add( pool, &res )) err = WSAENOBUFS;
-        else if (!remember_acquired( res.token, s ))
+        else if (!remember_acquired( res.token, s, watch ))
         {
             portres_pool_remove( pool, portres_pool_find_token( pool, res.token ) );
             err = WSAENOBUFS;
@@ -175,8 +239,14 @@ static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 
 {
     struct portres_reservation *res = portres_pool_find_token( pool, token );
 
-    if (!res || res->persistent || portres_is_self( res->owner ) || portres_owner_alive( res->owner )) return res;
-    portres_pool_remove_owner( pool, res->owner );
+    if (!res || res->persistent) return res;
+    if (!portres_is_self( res->owner ) && !portres_owner_alive( res->owner ))
+    {
+        portres_pool_remove_owner( pool, res->owner );
+        return NULL;
+    }
+    if (portres_socket_alive( res )) return res;
+    portres_pool_remove( pool, res );  /* its socket's last handle is closed */
     return NULL;
 }
 
@@ -192,7 +262,7 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
     else
     {
         portres_pool_remove( pool, res );
-        forget_acquired( in->Token, 0 );
+        forget_acquired( in->Token );
     }
     portres_unlock();
     return err;
@@ -209,6 +279,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
     else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
+    if (!err) watch_socket( s );  /* its association ends with its last handle */
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
     return err;
 }
@@ -218,23 +289,6 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
  * (SPEC §5).  It always reports 0 bytes. */
 #define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
-/* the AFD poll request (Windows' AFD_POLL_INFO layout, as Wine 8's server
- * reads it): its header alone is 16 bytes on 32- and 64-bit */
-#define IOCTL_AFD_POLL CTL_CODE(FILE_DEVICE_BEEP, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
-
-struct afd_poll
-{
-    LONGLONG timeout;
-    ULONG count;
-    BOOLEAN exclusive;
-    BOOLEAN padding[3];
-    struct
-    {
-        SOCKET socket;
-        int flags;
-        int status;
-    } sockets[1];
-};
 C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == sizeof(INET_PORT_RESERVATION_INSTANCE) );
 
 static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG reserved )

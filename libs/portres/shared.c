@@ -194,9 +194,29 @@ BOOL portres_owner_alive( DWORD owner )
     return TRUE;
 }
 
+/* portres_socket_alive: FALSE once the last handle of the socket a runtime
+ * reservation was acquired on is closed (its watch event is signalled);
+ * TRUE for persistent reservations and sockets nobody watches.  Two or
+ * three wineserver round trips. */
+BOOL portres_socket_alive( const struct portres_reservation *res )
+{
+    WCHAR name[80];
+    HANDLE event;
+    DWORD ret;
+
+    if (res->persistent || !res->socket) return TRUE;
+    swprintf( name, ARRAYSIZE(name), PORTRES_SOCKET_EVENT_FMT, (unsigned long)res->pid,
+              (unsigned long long)res->socket );
+    if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name ))) return TRUE;  /* not watched, or its process ended */
+    ret = WaitForSingleObject( event, 0 );
+    CloseHandle( event );
+    return ret != WAIT_OBJECT_0;
+}
+
 /* portres_find_conflict: first reservation of proto overlapping the block
  * start..start+count-1 (host order), after reclaiming the reservations of
- * dead owners found on the way; pool locked.  NULL if none. */
+ * dead owners and closed sockets found on the way; pool locked.  NULL if
+ * none. */
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count )
 {
@@ -207,9 +227,18 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
         DWORD owner = res->owner;
         unsigned int reclaimed;
 
-        if (res->persistent || portres_owner_alive( owner )) return res;
-        reclaimed = portres_pool_remove_owner( pool, owner );
-        TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
+        if (res->persistent) return res;
+        if (!portres_owner_alive( owner ))
+        {
+            reclaimed = portres_pool_remove_owner( pool, owner );
+            TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
+        }
+        else if (portres_socket_alive( res )) return res;
+        else
+        {
+            TRACE( "reclaimed %u+%u: its socket is closed\n", res->start, res->count );
+            portres_pool_remove( pool, res );
+        }
     }
     return NULL;
 }
