@@ -68,8 +68,10 @@ static void CALLBACK issue_poll( ULONG_PTR arg )
     if (status != STATUS_PENDING) WARN( "socket %#Ix: cannot watch it, status %#lx\n", w->s, status );
 }
 
-/* the watcher thread: a watched socket's poll completed */
-static void watch_fired( unsigned int index )
+/* the watcher thread: a watched socket's poll completed; lost: its event
+ * handle was closed under it (Wine's WSACleanup closes the old handle
+ * values of sockets closed with CloseHandle): forget the watch only */
+static void watch_fired( unsigned int index, BOOL lost )
 {
     struct watch *w = watches[index];
     BOOL closed = !w->iosb.Status && w->out.count == 1 && (w->out.sockets[0].flags & AFD_POLL_CLOSE);
@@ -83,8 +85,12 @@ static void watch_fired( unsigned int index )
     ReleaseSRWLockExclusive( &watch_lock );
     TRACE( "watch %llu (socket %#Ix): status %#lx closed %d ended %d\n", (unsigned long long)w->id, s,
            w->iosb.Status, closed, ended );
-    if (!ended) socket_gone( w->id, s );
-    CloseHandle( w->event );
+    if (lost) WARN( "watch %llu: its event handle was closed\n", (unsigned long long)w->id );
+    else
+    {
+        if (!ended) socket_gone( w->id, s );
+        CloseHandle( w->event );
+    }
     free( w );
 }
 
@@ -101,8 +107,12 @@ static DWORD WINAPI watcher_main( void *arg )
         ReleaseSRWLockShared( &watch_lock );
         /* only this thread removes watches: index i is still watches[i] */
         ret = n ? WaitForMultipleObjectsEx( n, events, FALSE, INFINITE, TRUE ) : SleepEx( INFINITE, TRUE );
-        if (ret < WAIT_OBJECT_0 + n) watch_fired( ret - WAIT_OBJECT_0 );
-        else if (ret == WAIT_FAILED) Sleep( 10 );
+        if (ret < WAIT_OBJECT_0 + n) watch_fired( ret - WAIT_OBJECT_0, FALSE );
+        else if (ret == WAIT_FAILED)
+        {
+            for (unsigned int i = n; i-- > 0;)
+                if (WaitForSingleObject( events[i], 0 ) == WAIT_FAILED) watch_fired( i, TRUE );
+        }
     }
     return 0;
 }
