@@ -7,8 +7,11 @@
 #include "shared.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
- * the error most IP Helper functions return for what they cannot do */
-const ULONG_PTR portres_missing_result = ERROR_NOT_SUPPORTED;
+ * the error most IP Helper functions return for what they cannot do, as
+ * the last error and, for those that return an error code (iphlpapi.spec
+ * without -ret=), as the result; the others return their type's failure
+ * value (-ret=) */
+const enum portres_ret portres_missing_default = PORTRES_RET_DWORD;
 const DWORD portres_missing_error = ERROR_NOT_SUPPORTED;
 
 DWORD (WINAPI *pGetExtendedTcpTable)( void *, DWORD *, BOOL, ULONG, TCP_TABLE_CLASS, ULONG );

@@ -6,8 +6,9 @@
 #include "forward.h"
 
 /* what an export Wine's builtin lacks does: fail as Winsock fails, with
- * SOCKET_ERROR (also INVALID_SOCKET) and WSAEOPNOTSUPP */
-const ULONG_PTR portres_missing_result = (ULONG_PTR)SOCKET_ERROR;
+ * WSAEOPNOTSUPP and the failure value of its return type (ws2_32.spec's
+ * -ret=; SOCKET_ERROR without one) */
+const enum portres_ret portres_missing_default = PORTRES_RET_INT;
 const DWORD portres_missing_error = WSAEOPNOTSUPP;
 
 struct ws2_32_builtin builtin;
