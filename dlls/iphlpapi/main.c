@@ -5,6 +5,7 @@
 #include "iphlpapi_private.h"
 #include "forward.h"
 #include "shared.h"
+#include "debug.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
  * the error most IP Helper functions return for what they cannot do, as
@@ -26,11 +27,19 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
     case DLL_PROCESS_ATTACH:
         DisableThreadLibraryCalls( instance );
         builtin = portres_load_builtin( instance, L"iphlpapi.dll" );
+        /* without Wine's builtin there is nothing to forward to: refuse to load */
+        if (!builtin) return FALSE;
         portres_forward_init( builtin );
-        if (builtin)
+        pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
+        pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
+        if (!pGetExtendedTcpTable || !pGetExtendedUdpTable)
         {
-            pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
-            pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
+            WCHAR path[MAX_PATH];
+            if (!GetModuleFileNameW( builtin, path, ARRAYSIZE(path) )) path[0] = 0;
+            ERR( "Wine's builtin %ls lacks GetExtendedTcpTable/GetExtendedUdpTable: not loading portres's "
+                 "iphlpapi.dll\n", path );
+            FreeLibrary( builtin );
+            return FALSE;
         }
         break;
     case DLL_PROCESS_DETACH:

@@ -4,6 +4,7 @@
 
 #include "ws2_32_private.h"
 #include "forward.h"
+#include "debug.h"
 
 /* what an export Wine's builtin lacks does: fail as Winsock fails, with
  * WSAEOPNOTSUPP and the failure value of its return type (ws2_32.spec's
@@ -13,13 +14,17 @@ const DWORD portres_missing_error = WSAEOPNOTSUPP;
 
 struct ws2_32_builtin builtin;
 
+/* load Wine's builtin and the functions portres calls; FALSE (after an
+ * err: line) if it or one of them cannot be found */
 static BOOL load_builtin( HINSTANCE instance )
 {
     HMODULE mod = portres_load_builtin( instance, L"ws2_32.dll" );
+    const char *missing = NULL;
+    WCHAR path[MAX_PATH];
 
     portres_forward_init( mod );
     if (!mod) return FALSE;
-#define GET(name) builtin.name = (void *)GetProcAddress( mod, #name )
+#define GET(name) if (!(builtin.name = (void *)GetProcAddress( mod, #name ))) missing = #name
     GET(bind);
     GET(closesocket);
     GET(connect);
@@ -36,7 +41,11 @@ static BOOL load_builtin( HINSTANCE instance )
     GET(WSASocketA);
     GET(WSASocketW);
 #undef GET
-    return TRUE;
+    if (!missing) return TRUE;
+    if (!GetModuleFileNameW( mod, path, ARRAYSIZE(path) )) path[0] = 0;
+    ERR( "Wine's builtin %ls lacks %s: not loading portres's ws2_32.dll\n", path, missing );
+    FreeLibrary( mod );
+    return FALSE;
 }
 
 BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )

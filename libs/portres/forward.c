@@ -8,6 +8,7 @@
  */
 
 #include <stdio.h>
+#include <wchar.h>
 
 #include "forward.h"
 #include "debug.h"
@@ -31,10 +32,10 @@ static HMODULE try_load( HMODULE self, const WCHAR *path )
 
 /* portres_load_builtin: load Wine's builtin DLL of this name (e.g.
  * L"ws2_32.dll"), never returning self.  NULL outside Wine or when no
- * builtin is found. */
+ * builtin is found, after an err: line naming every path tried. */
 HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
 {
-    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64];
+    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64], tried[4 * (MAX_PATH + 64)] = L"";
     HMODULE mod;
 
     for (int i = 0; i < 10; i++)
@@ -45,13 +46,23 @@ HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
         if (!len || len >= (DWORD)ARRAYSIZE(dir)) continue;
         swprintf( path, ARRAYSIZE(path), L"%ls\\%ls\\%ls", dir, BUILTIN_ARCH_DIR, name );
         if ((mod = try_load( self, path ))) return mod;
+        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
+        {
+            if (tried[0]) wcscat( tried, L", " );
+            wcscat( tried, path );
+        }
     }
     if (GetSystemDirectoryW( dir, ARRAYSIZE(dir) ))
     {
         swprintf( path, ARRAYSIZE(path), L"%ls\\%ls", dir, name );
         if ((mod = try_load( self, path ))) return mod;
+        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
+        {
+            if (tried[0]) wcscat( tried, L", " );
+            wcscat( tried, path );
+        }
     }
-    ERR( "builtin %ls not found\n", name );
+    ERR( "Wine's builtin %ls not found (tried %ls): not loading portres's %ls\n", name, tried, name );
     return NULL;
 }
 
