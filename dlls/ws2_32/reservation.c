@@ -169,6 +169,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
     watch = watch_socket( s );  /* not under the pool lock: the watcher takes it */
+    portres_kernel_refresh();   /* what the kernel skips may have changed since (sync-kernel) */
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
     else if (start)

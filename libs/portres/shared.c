@@ -9,6 +9,8 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "shared.h"
 #include "debug.h"
@@ -257,48 +259,100 @@ static DWORD read_proc_sys( const WCHAR *path, char *buf, DWORD size )
     return done;
 }
 
+/* what the Linux kernel does with the ports of Wine's implicit and port-0
+ * binds: the range it picks them from (net.ipv4.ip_local_port_range) and
+ * the ports it skips (net.ipv4.ip_local_reserved_ports, which `wine-portres
+ * sync-kernel` fills).  Both can change while a process runs: the view is
+ * read again when it is older than KERNEL_VIEW_MS, and at each acquire
+ * (portres_kernel_refresh).  A view is filled before it is published and
+ * never freed (a new one is kept only when the kernel's settings changed),
+ * so readers never see a half-filled bitmap. */
+#define KERNEL_VIEW_MS 1000
+
+struct kernel_view
+{
+    uint32_t first, last;
+    BOOL have_reserved;
+    uint8_t reserved[65536 / 8];
+};
+
+static struct kernel_view *kernel_view;
+static ULONGLONG kernel_view_time;
+static SRWLOCK kernel_view_lock = SRWLOCK_INIT;
+
+static void read_kernel_view( struct kernel_view *view )
+{
+    static char buf[65536];  /* under kernel_view_lock */
+    unsigned int a = 0, b = 0;
+
+    if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
+        sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
+    {
+        a = 32768;  /* Linux's default */
+        b = 60999;
+    }
+    view->first = a;
+    view->last = b;
+    memset( view->reserved, 0, sizeof(view->reserved) );
+    view->have_reserved = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
+                          portres_port_list_parse( buf, view->reserved );
+    if (!view->have_reserved) memset( view->reserved, 0, sizeof(view->reserved) );
+}
+
+static const struct kernel_view *get_kernel_view( BOOL force )
+{
+    struct kernel_view *view = __atomic_load_n( &kernel_view, __ATOMIC_ACQUIRE ), *fresh;
+
+    if (view && !force && GetTickCount64() - __atomic_load_n( &kernel_view_time, __ATOMIC_RELAXED ) < KERNEL_VIEW_MS)
+        return view;
+    AcquireSRWLockExclusive( &kernel_view_lock );
+    view = kernel_view;
+    if (!view || force || GetTickCount64() - kernel_view_time >= KERNEL_VIEW_MS)
+    {
+        if ((fresh = malloc( sizeof(*fresh) )))
+        {
+            read_kernel_view( fresh );
+            if (view && !memcmp( view, fresh, sizeof(*fresh) )) free( fresh );
+            else
+            {
+                TRACE( "kernel: ephemeral ports %u-%u, reserved ports %sread\n", fresh->first, fresh->last,
+                       fresh->have_reserved ? "" : "not " );
+                __atomic_store_n( &kernel_view, fresh, __ATOMIC_RELEASE );
+                view = fresh;
+            }
+        }
+        __atomic_store_n( &kernel_view_time, GetTickCount64(), __ATOMIC_RELAXED );
+    }
+    ReleaseSRWLockExclusive( &kernel_view_lock );
+    return view;
+}
+
+/* portres_kernel_refresh: read the kernel's settings again now (acquire) */
+void portres_kernel_refresh( void )
+{
+    get_kernel_view( TRUE );
+}
+
 /* portres_kernel_ephemeral_range: the range the Linux kernel takes the
  * ports of Wine's implicit and port-0 binds from
- * (net.ipv4.ip_local_port_range), read once per process; Linux's default
- * 32768-60999 if it cannot be read */
+ * (net.ipv4.ip_local_port_range), at most KERNEL_VIEW_MS old; Linux's
+ * default 32768-60999 if it cannot be read */
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
 {
-    static uint32_t lo, hi;
+    const struct kernel_view *view = get_kernel_view( FALSE );
 
-    if (!lo)
-    {
-        char buf[64];
-        unsigned int a = 0, b = 0;
-
-        if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
-            sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
-        {
-            a = 32768;
-            b = 60999;
-        }
-        hi = b;
-        lo = a;
-    }
-    *first = lo;
-    *last = hi;
+    *first = view ? view->first : 32768;
+    *last = view ? view->last : 60999;
 }
 
 /* portres_kernel_reserved_ports: the ports the kernel never picks itself
- * (net.ipv4.ip_local_reserved_ports, which `wine-portres sync-kernel`
- * fills), as a bitmap, read once per process; NULL if it cannot be read */
+ * (net.ipv4.ip_local_reserved_ports) as a bitmap, at most KERNEL_VIEW_MS
+ * old and valid for the life of the process; NULL if it cannot be read */
 const uint8_t *portres_kernel_reserved_ports( void )
 {
-    static uint8_t bitmap[65536 / 8];
-    static LONG state;  /* 0: not read, 1: read, 2: unreadable */
+    const struct kernel_view *view = get_kernel_view( FALSE );
 
-    if (!state)
-    {
-        static char buf[65536];
-        LONG result = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
-                      portres_port_list_parse( buf, bitmap ) ? 1 : 2;
-        InterlockedExchange( &state, result );
-    }
-    return state == 1 ? bitmap : NULL;
+    return view && view->have_reserved ? view->reserved : NULL;
 }
 
 /* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */

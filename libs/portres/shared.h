@@ -35,6 +35,7 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
 BOOL portres_is_admin( void );
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
 const uint8_t *portres_kernel_reserved_ports( void );
+void portres_kernel_refresh( void );
 /* store.c */
 void portres_store_load( struct portres_pool *pool );
 void portres_store_load_dynamic( struct portres_pool *pool );

@@ -299,6 +299,52 @@ static void child_exit( DWORD parent )
     if (quit) WaitForSingleObject( quit, WAIT_MS );
 }
 
+/* child kernel START COUNT TAG: for tests/scripts/kernel-view.sh.  Hold a
+ * TCP block START+COUNT; 20 port-0 binds, print "phase1 N" (N of them in
+ * the block); wait for the file /tmp/portres-kernel-go-TAG (the script
+ * changes the kernel's reserved ports meanwhile); acquire and release
+ * another block; 20 port-0 binds again, print "phase2 N" */
+static int binds_in_block( USHORT start, USHORT count )
+{
+    int n = 0;
+
+    for (int i = 0; i < 20; i++)
+    {
+        SOCKET b = new_socket( AF_INET, 0 );
+        USHORT port;
+
+        if (bind_loopback( b, AF_INET, 0 )) { closesocket( b ); return -1; }
+        port = local_port( b );
+        if (port >= start && port - start < count) n++;
+        closesocket( b );
+    }
+    return n;
+}
+
+static void child_kernel( USHORT start, USHORT count, const char *tag )
+{
+    INET_PORT_RESERVATION_INSTANCE inst, other;
+    SOCKET s = new_socket( AF_INET, 0 ), s2 = new_socket( AF_INET, 0 );
+    char go[MAX_PATH];
+    int err, i;
+
+    snprintf( go, sizeof(go), "Z:\\tmp\\portres-kernel-go-%s", tag );
+    if ((err = acquire( s, start, count, &inst )))
+    {
+        printf( "acquire %u+%u failed %d\n", start, count, err );
+        return;
+    }
+    printf( "phase1 %d\n", binds_in_block( start, count ) );
+    fflush( stdout );
+    for (i = 0; i < 300 && GetFileAttributesA( go ) == INVALID_FILE_ATTRIBUTES; i++) Sleep( 100 );
+    if (!acquire( s2, 0, 1, &other )) release( s2, other.Token.Token );
+    printf( "phase2 %d\n", binds_in_block( start, count ) );
+    fflush( stdout );
+    release( s, inst.Token.Token );
+    closesocket( s2 );
+    closesocket( s );
+}
+
 /* release and associate in a process that never acquired spend no owner id */
 static void test_owner_ids( void )
 {
@@ -374,6 +420,8 @@ START_TEST(lifetime)
     }
     if (argc >= 5 && !strcmp( argv[2], "foreign" ))
         child_foreign( _strtoui64( argv[3], NULL, 10 ), strtoul( argv[4], NULL, 10 ) );
+    else if (argc >= 6 && !strcmp( argv[2], "kernel" ))
+        child_kernel( atoi( argv[3] ), atoi( argv[4] ), argv[5] );
     else if (argc >= 5 && !strcmp( argv[2], "exit" ))
         child_exit( strtoul( argv[4], NULL, 10 ) );
     else
