@@ -158,56 +158,96 @@ static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
     return portres_port_is_free( &api, proto, port );
 }
 
+/* wildcard: a block of count ports inside the dynamic port range, free of
+ * reservations (in the pool as read without the lock) and of bound ports
+ * (test binds), from a random place; first in the part the kernel does not
+ * pick implicit binds from, so that the binds of everyone else need no
+ * checking.  FALSE if there is none. */
+static BOOL find_wildcard( const struct portres_pool *pool, enum portres_proto proto, USHORT count, USHORT *start )
+{
+    uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
+    uint32_t kernel_first, kernel_last, offset, first;
+    LARGE_INTEGER now;
+
+    QueryPerformanceCounter( &now );
+    offset = (uint32_t)now.QuadPart * 2654435761u;
+    portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
+    first = max( kernel_last + 1, dyn_first );
+    if (kernel_last < dyn_last && dyn_last - first + 1 >= count &&
+        portres_pool_find_free( pool, proto, count, first, dyn_last - first + 1, offset, port_is_free, NULL, start ))
+        return TRUE;
+    return portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
+                                   NULL, start );
+}
+
+#define ACQUIRE_TRIES 8  /* wildcard blocks taken by another process between the look and the lock */
+
+/* The test binds and the search run outside the pool lock, so that a long
+ * block (thousands of ports, a test bind each) holds up no other process;
+ * under the lock the block is only checked against the reservations again
+ * and added. */
 static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,
                     INET_PORT_RESERVATION_INSTANCE *out )
 {
     USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
     struct portres_reservation res = { 0 };
     struct portres_pool *pool;
+    BOOL wildcard = !start;
     UINT64 watch;
     int err = 0;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
     watch = watch_socket( s );  /* not under the pool lock: the watcher takes it */
     portres_kernel_refresh();   /* what the kernel skips may have changed since (sync-kernel) */
-    if (!(pool = portres_lock())) return WSAENOBUFS;
-    if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
-    else if (start)
+    if (!wildcard)
     {
-        /* a specific block: no reservation of the protocol, no bound port */
-        struct portres_reservation *res = portres_find_conflict( pool, proto, start, count );
+        /* a specific block: no bound port (here), no reservation (under the lock) */
+        const struct portres_pool *view = portres_pool_view();
 
-        if (res)
+        if (view && portres_pool_any_reserved( view, proto, start, start + count - 1, NULL ))
         {
-            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, res->start, res->count, res->owner );
-            err = WSAEADDRINUSE;
+            /* most likely a conflict: confirm under the lock before any test bind */
+            if (!(pool = portres_lock())) return WSAENOBUFS;
+            err = portres_find_conflict( pool, proto, start, count ) ? WSAEADDRINUSE : 0;
+            portres_unlock();
+            if (err)
+            {
+                TRACE( "%u+%u overlaps a reservation\n", start, count );
+                return err;
+            }
         }
-        else for (unsigned int i = 0; i < count && !err; i++)
+        for (unsigned int i = 0; i < count; i++)
             if (!port_is_free( NULL, proto, start + i ))
             {
                 TRACE( "port %u is bound\n", start + i );
-                err = WSAEADDRINUSE;
+                return WSAEADDRINUSE;
             }
     }
-    else
+    for (unsigned int tries = 1;; tries++)
     {
-        /* wildcard: inside the dynamic port range, from a random place;
-         * first in the part the kernel does not pick implicit binds from,
-         * so that the binds of everyone else need no checking */
-        uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
-        uint32_t kernel_first, kernel_last, offset;
-        LARGE_INTEGER now;
+        struct portres_reservation *other;
 
-        QueryPerformanceCounter( &now );
-        offset = (uint32_t)now.QuadPart * 2654435761u;
-        portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
-        if (!(kernel_last < dyn_last && dyn_last - max( kernel_last + 1, dyn_first ) + 1 >= count &&
-              portres_pool_find_free( pool, proto, count, max( kernel_last + 1, dyn_first ),
-                                      dyn_last - max( kernel_last + 1, dyn_first ) + 1, offset, port_is_free, NULL,
-                                      &start )) &&
-            !portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
-                                     NULL, &start ))
+        if (wildcard)
+        {
+            const struct portres_pool *view = portres_pool_view();
+
+            if (!view) return WSAENOBUFS;
+            if (!find_wildcard( view, proto, count, &start )) return WSAEADDRINUSE;
+        }
+        if (!(pool = portres_lock())) return WSAENOBUFS;
+        if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
+        else if ((other = portres_find_conflict( pool, proto, start, count )))
+        {
+            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, other->start, other->count, other->owner );
             err = WSAEADDRINUSE;
+            if (wildcard && tries < ACQUIRE_TRIES)
+            {
+                portres_unlock();
+                err = 0;
+                continue;  /* taken meanwhile: look again */
+            }
+        }
+        break;
     }
     if (!err)
     {
