@@ -263,11 +263,13 @@ static DWORD read_proc_sys( const WCHAR *path, char *buf, DWORD size )
  * binds: the range it picks them from (net.ipv4.ip_local_port_range) and
  * the ports it skips (net.ipv4.ip_local_reserved_ports, which `wine-portres
  * sync-kernel` fills).  Both can change while a process runs: the view is
- * read again when it is older than KERNEL_VIEW_MS, and at each acquire
- * (portres_kernel_refresh).  A view is filled before it is published and
+ * read again when it is older than KERNEL_VIEW_MS, or KERNEL_REFRESH_MS
+ * at an acquire (portres_kernel_refresh; two file reads cost about a
+ * millisecond, too much for every acquire of a loop).  A view is filled before it is published and
  * never freed (a new one is kept only when the kernel's settings changed),
  * so readers never see a half-filled bitmap. */
 #define KERNEL_VIEW_MS 1000
+#define KERNEL_REFRESH_MS 100
 
 struct kernel_view
 {
@@ -299,15 +301,14 @@ static void read_kernel_view( struct kernel_view *view )
     if (!view->have_reserved) memset( view->reserved, 0, sizeof(view->reserved) );
 }
 
-static const struct kernel_view *get_kernel_view( BOOL force )
+static const struct kernel_view *get_kernel_view( ULONGLONG max_age )
 {
     struct kernel_view *view = __atomic_load_n( &kernel_view, __ATOMIC_ACQUIRE ), *fresh;
 
-    if (view && !force && GetTickCount64() - __atomic_load_n( &kernel_view_time, __ATOMIC_RELAXED ) < KERNEL_VIEW_MS)
-        return view;
+    if (view && GetTickCount64() - __atomic_load_n( &kernel_view_time, __ATOMIC_RELAXED ) < max_age) return view;
     AcquireSRWLockExclusive( &kernel_view_lock );
     view = kernel_view;
-    if (!view || force || GetTickCount64() - kernel_view_time >= KERNEL_VIEW_MS)
+    if (!view || GetTickCount64() - kernel_view_time >= max_age)
     {
         if ((fresh = malloc( sizeof(*fresh) )))
         {
@@ -327,10 +328,11 @@ static const struct kernel_view *get_kernel_view( BOOL force )
     return view;
 }
 
-/* portres_kernel_refresh: read the kernel's settings again now (acquire) */
+/* portres_kernel_refresh: read the kernel's settings again if older than
+ * KERNEL_REFRESH_MS (acquire) */
 void portres_kernel_refresh( void )
 {
-    get_kernel_view( TRUE );
+    get_kernel_view( KERNEL_REFRESH_MS );
 }
 
 /* portres_kernel_ephemeral_range: the range the Linux kernel takes the
@@ -339,7 +341,7 @@ void portres_kernel_refresh( void )
  * default 32768-60999 if it cannot be read */
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
 {
-    const struct kernel_view *view = get_kernel_view( FALSE );
+    const struct kernel_view *view = get_kernel_view( KERNEL_VIEW_MS );
 
     *first = view ? view->first : 32768;
     *last = view ? view->last : 60999;
@@ -350,7 +352,7 @@ void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
  * old and valid for the life of the process; NULL if it cannot be read */
 const uint8_t *portres_kernel_reserved_ports( void )
 {
-    const struct kernel_view *view = get_kernel_view( FALSE );
+    const struct kernel_view *view = get_kernel_view( KERNEL_VIEW_MS );
 
     return view && view->have_reserved ? view->reserved : NULL;
 }

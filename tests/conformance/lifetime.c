@@ -337,6 +337,7 @@ static void child_kernel( USHORT start, USHORT count, const char *tag )
     printf( "phase1 %d\n", binds_in_block( start, count ) );
     fflush( stdout );
     for (i = 0; i < 300 && GetFileAttributesA( go ) == INVALID_FILE_ATTRIBUTES; i++) Sleep( 100 );
+    Sleep( 200 );  /* an acquire reads the kernel's settings again after 100 ms */
     if (!acquire( s2, 0, 1, &other )) release( s2, other.Token.Token );
     printf( "phase2 %d\n", binds_in_block( start, count ) );
     fflush( stdout );
