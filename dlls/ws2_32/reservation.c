@@ -222,6 +222,12 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
                 TRACE( "port %u is bound\n", start + i );
                 return WSAEADDRINUSE;
             }
+        /* a connection whose port the kernel chose passes the test bind */
+        if (proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count ))
+        {
+            TRACE( "%u+%u: a TCP connection holds a port of it\n", start, count );
+            return WSAEADDRINUSE;
+        }
     }
     for (unsigned int tries = 1;; tries++)
     {

@@ -357,6 +357,59 @@ const uint8_t *portres_kernel_reserved_ports( void )
     return view && view->have_reserved ? view->reserved : NULL;
 }
 
+/* TRUE if a line of /proc/net/tcp or tcp6 ("sl local_address:PORT
+ * rem_address st ...", hex) has a local port in start..start+count-1 and
+ * is not in TIME_WAIT (06) or CLOSE (07) */
+static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
+{
+    for (const char *line = strchr( text, '\n' ); line && line[1]; line = strchr( line + 1, '\n' ))
+    {
+        const char *colon = strchr( line + 1, ':' ), *local, *state;
+        unsigned int port, st;
+
+        if (!colon || !(local = strchr( colon + 1, ':' ))) continue;  /* "sl:" then "address:port" */
+        if (sscanf( local + 1, "%x", &port ) != 1) continue;
+        if (!(state = strchr( local + 1, ' ' )) || !(state = strchr( state + 1, ' ' ))) continue;
+        if (sscanf( state + 1, "%x", &st ) != 1 || st == 6 || st == 7) continue;
+        if (port >= start && port - start < count) return TRUE;
+    }
+    return FALSE;
+}
+
+/* portres_tcp_ports_in_use: TRUE if a TCP socket of the host (a connection
+ * whose port the kernel chose included, which a test bind does not see)
+ * holds a port of start..start+count-1 (host order), from /proc/net/tcp
+ * and tcp6; FALSE if none does or they cannot be read.  About as costly
+ * as GetExtendedTcpTable without the owner pids (SPEC §5). */
+BOOL portres_tcp_ports_in_use( USHORT start, USHORT count )
+{
+    static const WCHAR *const files[] = { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" };
+    BOOL found = FALSE;
+
+    for (unsigned int i = 0; i < ARRAYSIZE(files) && !found; i++)
+    {
+        HANDLE file = CreateFileW( files[i], GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
+                                   0, NULL );
+        DWORD size = 0, done, cap = 1 << 16;
+        char *buf = NULL, *grown;
+
+        if (file == INVALID_HANDLE_VALUE) continue;
+        while (cap <= (1 << 24) && (grown = realloc( buf, cap + 1 )))
+        {
+            buf = grown;
+            if (!ReadFile( file, buf + size, cap - size, &done, NULL ) || !done) break;
+            size += done;
+            if (size == cap) cap *= 2;
+        }
+        CloseHandle( file );
+        if (!buf) continue;
+        buf[size] = 0;
+        found = proc_net_has_port( buf, start, count );
+        free( buf );
+    }
+    return found;
+}
+
 /* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */
 BOOL portres_is_admin( void )
 {

@@ -36,6 +36,7 @@ BOOL portres_is_admin( void );
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
 const uint8_t *portres_kernel_reserved_ports( void );
 void portres_kernel_refresh( void );
+BOOL portres_tcp_ports_in_use( USHORT start, USHORT count );
 /* store.c */
 void portres_store_load( struct portres_pool *pool );
 void portres_store_load_dynamic( struct portres_pool *pool );
