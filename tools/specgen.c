@@ -2,10 +2,22 @@
  * specgen - turn a Wine-style .spec file into what the PE linker needs
  *
  * A spec line is
- *     ORDINAL stdcall [-arch=win32|win64] [-noname] NAME(ARGS...) [HANDLER]
+ *     ORDINAL stdcall [-arch=win32|win64] [-noname] [-ret=TYPE] NAME(ARGS...) [HANDLER]
  * ORDINAL is a number or "@" (assigned from the first free ordinal).  An
  * entry with a HANDLER is implemented by this project in the C function of
  * that name; an entry without one is forwarded to Wine's builtin DLL.
+ * -ret says what the function returns, and so what its missing-export stub
+ * returns when Wine's builtin lacks it (forward.c, portres_missing_export):
+ *     int     SOCKET_ERROR           (ws2_32's default)
+ *     socket  INVALID_SOCKET
+ *     bool    FALSE
+ *     ptr     NULL
+ *     count   0 (a count, an id or a flag; 0 means none)
+ *     void    nothing
+ *     dword   the DLL's error code itself (iphlpapi's default: functions
+ *             that return a Win32 or Winsock error code)
+ * Every stub also sets the DLL's error (WSAEOPNOTSUPP, ERROR_NOT_SUPPORTED)
+ * as the last error.
  *
  * Output, for one architecture:
  *   --def FILE  the module definition file for ld (export names, ordinals);
@@ -31,6 +43,7 @@ struct entry
     int ordinal;          /* -1 until assigned */
     int noname;
     int argbytes;         /* i386 stack bytes */
+    int ret;              /* PORTRES_RET_*, -1: the DLL's default */
     char name[128];
     char handler[128];    /* empty: forwarded */
 };
@@ -43,6 +56,11 @@ static void fatal( const char *file, int line, const char *msg )
     fprintf( stderr, "%s:%d: %s\n", file, line, msg );
     exit( 1 );
 }
+
+static const char *const ret_names[] = { "int", "socket", "bool", "ptr", "count", "void", "dword" };
+static const char *const ret_enums[] = { "PORTRES_RET_INT", "PORTRES_RET_SOCKET", "PORTRES_RET_BOOL",
+                                         "PORTRES_RET_PTR", "PORTRES_RET_COUNT", "PORTRES_RET_VOID",
+                                         "PORTRES_RET_DWORD" };
 
 static int arg_size( const char *type, int win64 )
 {
@@ -60,6 +78,7 @@ static int parse_line( char *line, const char *file, int lineno, int win64 )
     char *p = line, *tok, *args, *close;
 
     memset( e, 0, sizeof(*e) );
+    e->ret = -1;
     if ((p = strchr( line, '#' ))) *p = 0;
     tok = strtok( line, " \t\r\n" );
     if (!tok) return 0;
@@ -81,6 +100,12 @@ static int parse_line( char *line, const char *file, int lineno, int win64 )
         if (!strcmp( tok, "-arch=win64" )) { if (!win64) return 0; }
         else if (!strcmp( tok, "-arch=win32" )) { if (win64) return 0; }
         else if (!strcmp( tok, "-noname" )) e->noname = 1;
+        else if (!strncmp( tok, "-ret=", 5 ))
+        {
+            for (e->ret = 0; e->ret < (int)(sizeof(ret_names) / sizeof(ret_names[0])); e->ret++)
+                if (!strcmp( tok + 5, ret_names[e->ret] )) break;
+            if (e->ret == (int)(sizeof(ret_names) / sizeof(ret_names[0]))) fatal( file, lineno, "unknown -ret type" );
+        }
         else if (!strcmp( tok, "-private" ) || !strcmp( tok, "-norelay" )) ;
         else fatal( file, lineno, "unknown flag" );
     }
@@ -184,7 +209,8 @@ static void write_c( FILE *f, const char *dll, int win64 )
     fprintf( f, "const struct portres_forward portres_forward_exports[%d] =\n{\n", forwarded ? forwarded : 1 );
     for (int i = 0; i < entry_count; i++)
         if (!entries[i].handler[0])
-            fprintf( f, "    { \"%s\", %d, %d },\n", entries[i].name, entries[i].ordinal, entries[i].noname );
+            fprintf( f, "    { \"%s\", %d, %d, %s },\n", entries[i].name, entries[i].ordinal, entries[i].noname,
+                     entries[i].ret < 0 ? "PORTRES_RET_DEFAULT" : ret_enums[entries[i].ret] );
     fprintf( f, "};\n\n" );
 
     /* missing-export stubs, one per slot so the index is known */

@@ -5,10 +5,14 @@
 #include "iphlpapi_private.h"
 #include "forward.h"
 #include "shared.h"
+#include "debug.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
- * the error most IP Helper functions return for what they cannot do */
-const ULONG_PTR portres_missing_result = ERROR_NOT_SUPPORTED;
+ * the error most IP Helper functions return for what they cannot do, as
+ * the last error and, for those that return an error code (iphlpapi.spec
+ * without -ret=), as the result; the others return their type's failure
+ * value (-ret=) */
+const enum portres_ret portres_missing_default = PORTRES_RET_DWORD;
 const DWORD portres_missing_error = ERROR_NOT_SUPPORTED;
 
 DWORD (WINAPI *pGetExtendedTcpTable)( void *, DWORD *, BOOL, ULONG, TCP_TABLE_CLASS, ULONG );
@@ -23,15 +27,25 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
     case DLL_PROCESS_ATTACH:
         DisableThreadLibraryCalls( instance );
         builtin = portres_load_builtin( instance, L"iphlpapi.dll" );
+        /* without Wine's builtin there is nothing to forward to: refuse to load */
+        if (!builtin) return FALSE;
         portres_forward_init( builtin );
-        if (builtin)
+        pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
+        pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
+        if (!pGetExtendedTcpTable || !pGetExtendedUdpTable)
         {
-            pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
-            pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
+            WCHAR path[MAX_PATH];
+            if (!GetModuleFileNameW( builtin, path, ARRAYSIZE(path) )) path[0] = 0;
+            ERR( "Wine's builtin %ls lacks GetExtendedTcpTable/GetExtendedUdpTable: not loading portres's "
+                 "iphlpapi.dll\n", path );
+            FreeLibrary( builtin );
+            return FALSE;
         }
         break;
     case DLL_PROCESS_DETACH:
-        portres_shared_detach();
+        /* process exit (reserved non-NULL): no lock, no registry; the
+         * wineserver closes the owner event, which ends the reservations */
+        if (!reserved) portres_shared_detach();
         break;
     }
     return TRUE;

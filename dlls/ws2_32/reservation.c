@@ -2,8 +2,9 @@
  * Runtime port reservations: the three WSAIoctl codes (SPEC §3)
  *
  * A runtime reservation is a slot of the shared pool owned by this
- * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with
- * closesocket of the acquiring socket, or with the process (another
+ * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with the
+ * last handle of the acquiring socket (closesocket here, anything else
+ * through the socket's watch, sockwatch.c), or with the process (another
  * process reclaims it once the owner event is gone, see shared.c).
  */
 
@@ -19,14 +20,15 @@
 struct acquired
 {
     UINT64 token;
-    SOCKET s;
+    SOCKET s;        /* INVALID_SOCKET once closed while a copy of it lives on */
+    UINT64 watch;    /* its socket's watch (sockwatch.c), also in the pool's socket field */
 };
 
 static SRWLOCK acquired_lock = SRWLOCK_INIT;
 static struct acquired *acquired;
 static unsigned int acquired_count, acquired_size;
 
-static BOOL remember_acquired( UINT64 token, SOCKET s )
+static BOOL remember_acquired( UINT64 token, SOCKET s, UINT64 watch )
 {
     BOOL ret = TRUE;
 
@@ -38,39 +40,99 @@ static BOOL remember_acquired( UINT64 token, SOCKET s )
         if (!new) ret = FALSE;
         else { acquired = new; acquired_size = size; }
     }
-    if (ret) acquired[acquired_count++] = (struct acquired){ token, s };
+    if (ret) acquired[acquired_count++] = (struct acquired){ token, s, watch };
     ReleaseSRWLockExclusive( &acquired_lock );
     return ret;
 }
 
-/* forget tokens: token != 0 drops that token, else every token of socket s;
- * returns how many were dropped */
-static unsigned int forget_acquired( UINT64 token, SOCKET s )
+/* forget one token */
+static void forget_acquired( UINT64 token )
+{
+    AcquireSRWLockExclusive( &acquired_lock );
+    for (unsigned int i = acquired_count; i-- > 0;)
+        if (acquired[i].token == token) acquired[i] = acquired[--acquired_count];
+    ReleaseSRWLockExclusive( &acquired_lock );
+}
+
+/* forget_socket_acquired: the handle value s no longer names the socket
+ * its tokens were acquired on (closed while a copy lives on, or reused):
+ * they stay in the pool until that socket's last handle closes */
+void forget_socket_acquired( SOCKET s )
+{
+    if (!acquired_count) return;
+    AcquireSRWLockExclusive( &acquired_lock );
+    for (unsigned int i = 0; i < acquired_count; i++) if (acquired[i].s == s) acquired[i].s = INVALID_SOCKET;
+    ReleaseSRWLockExclusive( &acquired_lock );
+}
+
+/* end the reservations of the acquired entries matching (s, or watch when
+ * s is INVALID_SOCKET); pool locked.  Returns how many ended. */
+static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 watch )
 {
     unsigned int n = 0;
 
     AcquireSRWLockExclusive( &acquired_lock );
     for (unsigned int i = acquired_count; i-- > 0;)
-        if (token ? acquired[i].token == token : acquired[i].s == s)
+    {
+        struct portres_reservation *res;
+
+        if (s != INVALID_SOCKET ? acquired[i].s != s : acquired[i].watch != watch) continue;
+        if ((res = portres_pool_find_token( pool, acquired[i].token )) && !res->persistent &&
+            portres_is_self( res->owner ))
         {
-            acquired[i] = acquired[--acquired_count];
+            portres_pool_remove( pool, res );
             n++;
         }
+        acquired[i] = acquired[--acquired_count];
+    }
     ReleaseSRWLockExclusive( &acquired_lock );
     return n;
 }
 
-/* release_socket_reservations: end the runtime reservations acquired on s */
+/* release_socket_reservations: closesocket of s: end the runtime
+ * reservations acquired on s if this is its last handle (a DuplicateHandle
+ * or WSADuplicateSocket copy keeps them, SPEC §3) */
 void release_socket_reservations( SOCKET s )
 {
     struct portres_pool *pool;
     unsigned int released;
+    BOOL found = FALSE;
 
-    if (!acquired_count || !forget_acquired( 0, s )) return;
-    if (!(pool = portres_lock())) return;
-    released = portres_pool_remove_socket( pool, portres_self_owner( pool ), s );
+    if (!socket_closing( s ) || !acquired_count)
+    {
+        forget_socket_acquired( s );
+        return;
+    }
+    AcquireSRWLockShared( &acquired_lock );
+    for (unsigned int i = 0; i < acquired_count && !found; i++) found = acquired[i].s == s;
+    ReleaseSRWLockShared( &acquired_lock );
+    if (!found || !(pool = portres_lock())) return;
+    released = end_acquired( pool, s, 0 );
     portres_unlock();
     TRACE( "socket %#Ix closed: %u reservations released\n", s, released );
+}
+
+/* socket_gone: the watcher saw the last handle of a watched socket close
+ * (closesocket of a copy, CloseHandle, WSACleanup): its reservations end,
+ * and what this process remembered under its handle value s
+ * (INVALID_SOCKET if that value names another socket by now) is dropped */
+void socket_gone( UINT64 watch, SOCKET s )
+{
+    struct portres_pool *pool;
+    unsigned int released = 0;
+
+    if (s != INVALID_SOCKET)
+    {
+        uncache_socket( s );
+        forget_socket( s );
+    }
+    if (acquired_count && (pool = portres_lock()))
+    {
+        released = end_acquired( pool, INVALID_SOCKET, watch );
+        portres_unlock();
+    }
+    TRACE( "watch %llu (socket %#Ix): last handle closed, %u reservations released\n",
+           (unsigned long long)watch, s, released );
 }
 
 /* reservation_block: the block (host order) of the reservation holding
@@ -96,64 +158,113 @@ static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
     return portres_port_is_free( &api, proto, port );
 }
 
+/* wildcard: a block of count ports inside the dynamic port range, free of
+ * reservations (in the pool as read without the lock) and of bound ports
+ * (test binds), from a random place; first in the part the kernel does not
+ * pick implicit binds from, so that the binds of everyone else need no
+ * checking.  FALSE if there is none. */
+static BOOL find_wildcard( const struct portres_pool *pool, enum portres_proto proto, USHORT count, USHORT *start )
+{
+    uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
+    uint32_t kernel_first, kernel_last, offset, first;
+    LARGE_INTEGER now;
+
+    QueryPerformanceCounter( &now );
+    offset = (uint32_t)now.QuadPart * 2654435761u;
+    portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
+    first = max( kernel_last + 1, dyn_first );
+    if (kernel_last < dyn_last && dyn_last - first + 1 >= count &&
+        portres_pool_find_free( pool, proto, count, first, dyn_last - first + 1, offset, port_is_free, NULL, start ))
+        return TRUE;
+    return portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
+                                   NULL, start );
+}
+
+#define ACQUIRE_TRIES 8  /* wildcard blocks taken by another process between the look and the lock */
+
+/* The test binds and the search run outside the pool lock, so that a long
+ * block (thousands of ports, a test bind each) holds up no other process;
+ * under the lock the block is only checked against the reservations again
+ * and added. */
 static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,
                     INET_PORT_RESERVATION_INSTANCE *out )
 {
     USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
     struct portres_reservation res = { 0 };
     struct portres_pool *pool;
+    BOOL wildcard = !start;
+    UINT64 watch;
     int err = 0;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
-    if (!(pool = portres_lock())) return WSAENOBUFS;
-    if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
-    else if (start)
+    watch = watch_socket( s );  /* not under the pool lock: the watcher takes it */
+    portres_kernel_refresh();   /* what the kernel skips may have changed since (sync-kernel) */
+    if (!wildcard)
     {
-        /* a specific block: no reservation of the protocol, no bound port */
-        struct portres_reservation *res = portres_find_conflict( pool, proto, start, count );
+        /* a specific block: no bound port (here), no reservation (under the lock) */
+        const struct portres_pool *view = portres_pool_view();
 
-        if (res)
+        if (view && portres_pool_any_reserved( view, proto, start, start + count - 1, NULL ))
         {
-            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, res->start, res->count, res->owner );
-            err = WSAEADDRINUSE;
+            /* most likely a conflict: confirm under the lock before any test bind */
+            if (!(pool = portres_lock_fresh())) return WSAENOBUFS;
+            err = portres_find_conflict( pool, proto, start, count ) ? WSAEADDRINUSE : 0;
+            portres_unlock();
+            if (err)
+            {
+                TRACE( "%u+%u overlaps a reservation\n", start, count );
+                return err;
+            }
         }
-        else for (unsigned int i = 0; i < count && !err; i++)
+        for (unsigned int i = 0; i < count; i++)
             if (!port_is_free( NULL, proto, start + i ))
             {
                 TRACE( "port %u is bound\n", start + i );
-                err = WSAEADDRINUSE;
+                return WSAEADDRINUSE;
             }
+        /* a connection whose port the kernel chose passes the test bind */
+        if (proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count ))
+        {
+            TRACE( "%u+%u: a TCP connection holds a port of it\n", start, count );
+            return WSAEADDRINUSE;
+        }
     }
-    else
+    for (unsigned int tries = 1;; tries++)
     {
-        /* wildcard: inside the dynamic port range, from a random place;
-         * first in the part the kernel does not pick implicit binds from,
-         * so that the binds of everyone else need no checking */
-        uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
-        uint32_t kernel_first, kernel_last, offset;
-        LARGE_INTEGER now;
+        struct portres_reservation *other;
 
-        QueryPerformanceCounter( &now );
-        offset = (uint32_t)now.QuadPart * 2654435761u;
-        portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
-        if (!(kernel_last < dyn_last && dyn_last - max( kernel_last + 1, dyn_first ) + 1 >= count &&
-              portres_pool_find_free( pool, proto, count, max( kernel_last + 1, dyn_first ),
-                                      dyn_last - max( kernel_last + 1, dyn_first ) + 1, offset, port_is_free, NULL,
-                                      &start )) &&
-            !portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
-                                     NULL, &start ))
+        if (wildcard)
+        {
+            const struct portres_pool *view = portres_pool_view();
+
+            if (!view) return WSAENOBUFS;
+            if (!find_wildcard( view, proto, count, &start )) return WSAEADDRINUSE;
+        }
+        if (!(pool = portres_lock_fresh())) return WSAENOBUFS;
+        if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
+        else if ((other = portres_find_conflict( pool, proto, start, count )))
+        {
+            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, other->start, other->count, other->owner );
             err = WSAEADDRINUSE;
+            if (wildcard && tries < ACQUIRE_TRIES)
+            {
+                portres_unlock();
+                err = 0;
+                continue;  /* taken meanwhile: look again */
+            }
+        }
+        break;
     }
     if (!err)
     {
         res.token = portres_pool_new_token( pool, FALSE );
-        res.socket = s;
+        res.socket = watch;  /* names the socket's watch event, with pid (shared.c) */
         res.pid = GetCurrentProcessId();
         res.start = start;
         res.count = count;
         res.proto = proto;
         if (!portres_pool_add( pool, &res )) err = WSAENOBUFS;
-        else if (!remember_acquired( res.token, s ))
+        else if (!remember_acquired( res.token, s, watch ))
         {
             portres_pool_remove( pool, portres_pool_find_token( pool, res.token ) );
             err = WSAENOBUFS;
@@ -175,8 +286,14 @@ static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 
 {
     struct portres_reservation *res = portres_pool_find_token( pool, token );
 
-    if (!res || res->persistent || portres_is_self( res->owner ) || portres_owner_alive( res->owner )) return res;
-    portres_pool_remove_owner( pool, res->owner );
+    if (!res || res->persistent) return res;
+    if (!portres_is_self( res->owner ) && !portres_owner_alive( res->owner ))
+    {
+        portres_pool_remove_owner( pool, res->owner );
+        return NULL;
+    }
+    if (portres_socket_alive( res )) return res;
+    portres_pool_remove( pool, res );  /* its socket's last handle is closed */
     return NULL;
 }
 
@@ -188,11 +305,11 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
 
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->persistent) err = WSAEINVAL;
-    else if (res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    else if (!portres_is_self( res->owner )) err = WSAEACCES;  /* no owner id spent here */
     else
     {
         portres_pool_remove( pool, res );
-        forget_acquired( in->Token, 0 );
+        forget_acquired( in->Token );
     }
     portres_unlock();
     return err;
@@ -207,8 +324,9 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     if (socket_is_bound( s )) return WSAEINVAL;
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
-    else if (res->persistent ? !portres_is_admin() : res->owner != portres_self_owner( pool )) err = WSAEACCES;
+    else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
+    if (!err) watch_socket( s );  /* its association ends with its last handle */
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
     return err;
 }
@@ -217,6 +335,8 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
  * given as input through the usual legs: event, APC, completion port
  * (SPEC §5).  It always reports 0 bytes. */
 #define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == sizeof(INET_PORT_RESERVATION_INSTANCE) );
 
 static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG reserved )
 {
@@ -228,7 +348,14 @@ static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG r
  * signalled, or the completion routine queued as an APC, or a packet
  * posted to the socket's completion port (not when hEvent has its low bit
  * set, nor with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).  Returns 0 or a
- * Winsock error. */
+ * Winsock error.
+ *
+ * Acquire's 16 bytes: Wine's COMPLETE_ASYNC always reports 0, but an AFD
+ * poll of the socket for no event with a zero timeout is completed by the
+ * wineserver at once with its 16-byte header as output, and Wine writes
+ * that count into the OVERLAPPED before the server signals the event,
+ * queues the APC or posts the packet, all of which carry 16.  The
+ * OVERLAPPED is also filled beforehand, so no waiter ever reads 0. */
 static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
                                 DWORD bytes )
 {
@@ -243,10 +370,23 @@ static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPE
         context = completion;
         apc = (PIO_APC_ROUTINE)completion_apc;
     }
+    overlapped->Internal = 0;  /* STATUS_SUCCESS */
+    overlapped->InternalHigh = bytes;
+    if (bytes == sizeof(INET_PORT_RESERVATION_INSTANCE))
+    {
+        struct afd_poll in = { .timeout = 0, .count = 1, .sockets[0] = { .socket = s } }, out;
+
+        ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
+                                     IOCTL_AFD_POLL, &in, sizeof(in), &out, sizeof(out) );
+        if (!ret && overlapped->InternalHigh == bytes) return 0;
+        WARN( "socket %#Ix: the poll completed with %#lx, %Iu bytes\n", s, ret, overlapped->InternalHigh );
+        if (!ret) return 0;  /* completed, with a wrong count: the legs ran already */
+        overlapped->Internal = 0;  /* STATUS_SUCCESS */
+        overlapped->InternalHigh = bytes;
+    }
     ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
                                  IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
-    /* the event is set already; the APC and WSAGetOverlappedResult read the
-     * count from the OVERLAPPED later, the completion-port packet keeps 0 */
+    /* COMPLETE_ASYNC wrote 0 bytes after the event was set: only for counts of 0 */
     overlapped->InternalHigh = bytes;
     return ret ? WSAEINVAL : 0;
 }
@@ -309,9 +449,8 @@ done:
  * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
  * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
  * lpOverlapped the call completes at once and is also reported through
- * hEvent, the completion routine (APC) or the completion port; the
- * completion-port packet carries 0 bytes (SPEC §5), WSAGetOverlappedResult
- * the true count.
+ * hEvent, the completion routine (APC) or the completion port, each with
+ * the call's byte count (16 for acquire, 0 for the others).
  *
  * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
  * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),

@@ -124,6 +124,7 @@ static void new_socket( SOCKET s, int family, int type, int protocol, BOOL bound
     int proto = creation_protocol( family, type, protocol );
 
     if (s == INVALID_SOCKET) return;
+    socket_created( s );
     if (proto >= 0) cache_socket( s, proto, family, bound );
     else uncache_socket( s );
 }
@@ -133,8 +134,9 @@ static void new_socket( SOCKET s, int family, int type, int protocol, BOOL bound
  *
  * Wine's builtin socket; portres notes the protocol of TCP and UDP sockets
  * (and forgets whatever it knew of an earlier socket with the same handle
- * value) so that their binds need no round trip to learn it.  Errors are
- * the builtin's.  Source: SPEC §4, §5 (round trips on the bind path).
+ * value: cache slot, association, acquired tokens; socket_created) so that
+ * their binds need no round trip to learn it.  Errors are the builtin's.
+ * Source: SPEC §4, §5 (round trips on the bind path).
  */
 SOCKET WINAPI portres_socket( int family, int type, int protocol )
 {
@@ -183,6 +185,7 @@ static void accepted_socket( SOCKET listener, SOCKET s )
     int family;
 
     if (s == INVALID_SOCKET) return;
+    socket_created( s );
     if (socket_protocol( listener, &proto, &family )) uncache_socket( s );
     else cache_socket( s, proto, family, TRUE );
 }

@@ -53,9 +53,38 @@ BOOL socket_known_bound( SOCKET s );
 void socket_bound( SOCKET s );
 void uncache_socket( SOCKET s );
 
-/* socket.c */
+/* the AFD poll request (Windows' AFD_POLL_INFO layout, as Wine 8's
+ * wineserver reads it); its header alone is 16 bytes on 32- and 64-bit */
+#define IOCTL_AFD_POLL CTL_CODE(FILE_DEVICE_BEEP, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define AFD_POLL_CLOSE 0x0020
+
+struct afd_poll
+{
+    LONGLONG timeout;
+    ULONG count;
+    BOOLEAN exclusive;
+    BOOLEAN padding[3];
+    struct
+    {
+        SOCKET socket;
+        int flags;
+        int status;
+    } sockets[1];
+};
+
+/* association.c */
+struct association
+{
+    SOCKET s;
+    UINT64 token;
+    enum portres_proto proto;
+    int family;
+};
 BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
 void forget_socket( SOCKET s );
+BOOL get_association( SOCKET s, struct association *ret );
+
+/* socket.c */
 void *wrap_extension( const GUID *guid, void *func );
 
 /* reservation.c */
@@ -64,5 +93,12 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
 void release_socket_reservations( SOCKET s );
+void forget_socket_acquired( SOCKET s );
+void socket_gone( UINT64 watch, SOCKET s );
+
+/* sockwatch.c */
+UINT64 watch_socket( SOCKET s );
+BOOL socket_closing( SOCKET s );
+void socket_created( SOCKET s );
 
 #endif

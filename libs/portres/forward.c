@@ -8,6 +8,7 @@
  */
 
 #include <stdio.h>
+#include <wchar.h>
 
 #include "forward.h"
 #include "debug.h"
@@ -31,10 +32,10 @@ static HMODULE try_load( HMODULE self, const WCHAR *path )
 
 /* portres_load_builtin: load Wine's builtin DLL of this name (e.g.
  * L"ws2_32.dll"), never returning self.  NULL outside Wine or when no
- * builtin is found. */
+ * builtin is found, after an err: line naming every path tried. */
 HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
 {
-    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64];
+    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64], tried[4 * (MAX_PATH + 64)] = L"";
     HMODULE mod;
 
     for (int i = 0; i < 10; i++)
@@ -45,13 +46,23 @@ HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
         if (!len || len >= (DWORD)ARRAYSIZE(dir)) continue;
         swprintf( path, ARRAYSIZE(path), L"%ls\\%ls\\%ls", dir, BUILTIN_ARCH_DIR, name );
         if ((mod = try_load( self, path ))) return mod;
+        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
+        {
+            if (tried[0]) wcscat( tried, L", " );
+            wcscat( tried, path );
+        }
     }
     if (GetSystemDirectoryW( dir, ARRAYSIZE(dir) ))
     {
         swprintf( path, ARRAYSIZE(path), L"%ls\\%ls", dir, name );
         if ((mod = try_load( self, path ))) return mod;
+        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
+        {
+            if (tried[0]) wcscat( tried, L", " );
+            wcscat( tried, path );
+        }
     }
-    ERR( "builtin %ls not found\n", name );
+    ERR( "Wine's builtin %ls not found (tried %ls): not loading portres's %ls\n", name, tried, name );
     return NULL;
 }
 
@@ -73,11 +84,28 @@ void portres_forward_init( HMODULE builtin )
 }
 
 /* portres_missing_export: called by the stub of an export the builtin
- * lacks; sets the DLL's error and returns its failure value (no abort) */
+ * lacks; sets the DLL's error and returns the failure value of the
+ * export's return type (its spec line's -ret=), never aborts */
 ULONG_PTR __cdecl portres_missing_export( unsigned int index )
 {
+    enum portres_ret ret = portres_missing_default;
+
     if (index < portres_forward_count)
+    {
         WARN( "%s is not implemented by Wine's builtin\n", portres_forward_exports[index].name );
+        if (portres_forward_exports[index].ret != PORTRES_RET_DEFAULT) ret = portres_forward_exports[index].ret;
+    }
     SetLastError( portres_missing_error );
-    return portres_missing_result;
+    switch (ret)
+    {
+    case PORTRES_RET_DEFAULT:
+    case PORTRES_RET_INT:    return (ULONG_PTR)(LONG_PTR)-1;  /* SOCKET_ERROR */
+    case PORTRES_RET_SOCKET: return ~(ULONG_PTR)0;            /* INVALID_SOCKET */
+    case PORTRES_RET_DWORD:  return portres_missing_error;
+    case PORTRES_RET_BOOL:
+    case PORTRES_RET_PTR:
+    case PORTRES_RET_COUNT:
+    case PORTRES_RET_VOID:   break;
+    }
+    return 0;
 }

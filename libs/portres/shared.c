@@ -9,6 +9,8 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "shared.h"
 #include "debug.h"
@@ -197,9 +199,29 @@ BOOL portres_owner_alive( DWORD owner )
     return TRUE;
 }
 
+/* portres_socket_alive: FALSE once the last handle of the socket a runtime
+ * reservation was acquired on is closed (its watch event is signalled);
+ * TRUE for persistent reservations and sockets nobody watches.  Two or
+ * three wineserver round trips. */
+BOOL portres_socket_alive( const struct portres_reservation *res )
+{
+    WCHAR name[80];
+    HANDLE event;
+    DWORD ret;
+
+    if (res->persistent || !res->socket) return TRUE;
+    swprintf( name, ARRAYSIZE(name), PORTRES_SOCKET_EVENT_FMT, (unsigned long)res->pid,
+              (unsigned long long)res->socket );
+    if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name ))) return TRUE;  /* not watched, or its process ended */
+    ret = WaitForSingleObject( event, 0 );
+    CloseHandle( event );
+    return ret != WAIT_OBJECT_0;
+}
+
 /* portres_find_conflict: first reservation of proto overlapping the block
  * start..start+count-1 (host order), after reclaiming the reservations of
- * dead owners found on the way; pool locked.  NULL if none. */
+ * dead owners and closed sockets found on the way; pool locked.  NULL if
+ * none. */
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count )
 {
@@ -210,9 +232,18 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
         DWORD owner = res->owner;
         unsigned int reclaimed;
 
-        if (res->persistent || portres_owner_alive( owner )) return res;
-        reclaimed = portres_pool_remove_owner( pool, owner );
-        TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
+        if (res->persistent) return res;
+        if (!portres_owner_alive( owner ))
+        {
+            reclaimed = portres_pool_remove_owner( pool, owner );
+            TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
+        }
+        else if (portres_socket_alive( res )) return res;
+        else
+        {
+            TRACE( "reclaimed %u+%u: its socket is closed\n", res->start, res->count );
+            portres_pool_remove( pool, res );
+        }
     }
     return NULL;
 }
@@ -231,48 +262,155 @@ static DWORD read_proc_sys( const WCHAR *path, char *buf, DWORD size )
     return done;
 }
 
+/* what the Linux kernel does with the ports of Wine's implicit and port-0
+ * binds: the range it picks them from (net.ipv4.ip_local_port_range) and
+ * the ports it skips (net.ipv4.ip_local_reserved_ports, which `wine-portres
+ * sync-kernel` fills).  Both can change while a process runs: the view is
+ * read again when it is older than KERNEL_VIEW_MS, or KERNEL_REFRESH_MS
+ * at an acquire (portres_kernel_refresh; two file reads cost about a
+ * millisecond, too much for every acquire of a loop).  A view is filled before it is published and
+ * never freed (a new one is kept only when the kernel's settings changed),
+ * so readers never see a half-filled bitmap. */
+#define KERNEL_VIEW_MS 1000
+#define KERNEL_REFRESH_MS 100
+
+struct kernel_view
+{
+    uint32_t first, last;
+    BOOL have_reserved;
+    uint8_t reserved[65536 / 8];
+};
+
+static struct kernel_view *kernel_view;
+static ULONGLONG kernel_view_time;
+static SRWLOCK kernel_view_lock = SRWLOCK_INIT;
+
+static void read_kernel_view( struct kernel_view *view )
+{
+    static char buf[65536];  /* under kernel_view_lock */
+    unsigned int a = 0, b = 0;
+
+    if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
+        sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
+    {
+        a = 32768;  /* Linux's default */
+        b = 60999;
+    }
+    view->first = a;
+    view->last = b;
+    memset( view->reserved, 0, sizeof(view->reserved) );
+    view->have_reserved = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
+                          portres_port_list_parse( buf, view->reserved );
+    if (!view->have_reserved) memset( view->reserved, 0, sizeof(view->reserved) );
+}
+
+static const struct kernel_view *get_kernel_view( ULONGLONG max_age )
+{
+    struct kernel_view *view = __atomic_load_n( &kernel_view, __ATOMIC_ACQUIRE ), *fresh;
+
+    if (view && GetTickCount64() - __atomic_load_n( &kernel_view_time, __ATOMIC_RELAXED ) < max_age) return view;
+    AcquireSRWLockExclusive( &kernel_view_lock );
+    view = kernel_view;
+    if (!view || GetTickCount64() - kernel_view_time >= max_age)
+    {
+        if ((fresh = malloc( sizeof(*fresh) )))
+        {
+            read_kernel_view( fresh );
+            if (view && !memcmp( view, fresh, sizeof(*fresh) )) free( fresh );
+            else
+            {
+                TRACE( "kernel: ephemeral ports %u-%u, reserved ports %sread\n", fresh->first, fresh->last,
+                       fresh->have_reserved ? "" : "not " );
+                __atomic_store_n( &kernel_view, fresh, __ATOMIC_RELEASE );
+                view = fresh;
+            }
+        }
+        __atomic_store_n( &kernel_view_time, GetTickCount64(), __ATOMIC_RELAXED );
+    }
+    ReleaseSRWLockExclusive( &kernel_view_lock );
+    return view;
+}
+
+/* portres_kernel_refresh: read the kernel's settings again if older than
+ * KERNEL_REFRESH_MS (acquire) */
+void portres_kernel_refresh( void )
+{
+    get_kernel_view( KERNEL_REFRESH_MS );
+}
+
 /* portres_kernel_ephemeral_range: the range the Linux kernel takes the
  * ports of Wine's implicit and port-0 binds from
- * (net.ipv4.ip_local_port_range), read once per process; Linux's default
- * 32768-60999 if it cannot be read */
+ * (net.ipv4.ip_local_port_range), at most KERNEL_VIEW_MS old; Linux's
+ * default 32768-60999 if it cannot be read */
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last )
 {
-    static uint32_t lo, hi;
+    const struct kernel_view *view = get_kernel_view( KERNEL_VIEW_MS );
 
-    if (!lo)
-    {
-        char buf[64];
-        unsigned int a = 0, b = 0;
-
-        if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
-            sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
-        {
-            a = 32768;
-            b = 60999;
-        }
-        hi = b;
-        lo = a;
-    }
-    *first = lo;
-    *last = hi;
+    *first = view ? view->first : 32768;
+    *last = view ? view->last : 60999;
 }
 
 /* portres_kernel_reserved_ports: the ports the kernel never picks itself
- * (net.ipv4.ip_local_reserved_ports, which `wine-portres sync-kernel`
- * fills), as a bitmap, read once per process; NULL if it cannot be read */
+ * (net.ipv4.ip_local_reserved_ports) as a bitmap, at most KERNEL_VIEW_MS
+ * old and valid for the life of the process; NULL if it cannot be read */
 const uint8_t *portres_kernel_reserved_ports( void )
 {
-    static uint8_t bitmap[65536 / 8];
-    static LONG state;  /* 0: not read, 1: read, 2: unreadable */
+    const struct kernel_view *view = get_kernel_view( KERNEL_VIEW_MS );
 
-    if (!state)
+    return view && view->have_reserved ? view->reserved : NULL;
+}
+
+/* TRUE if a line of /proc/net/tcp or tcp6 ("sl local_address:PORT
+ * rem_address st ...", hex) has a local port in start..start+count-1 and
+ * is not in TIME_WAIT (06) or CLOSE (07) */
+static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
+{
+    for (const char *line = strchr( text, '\n' ); line && line[1]; line = strchr( line + 1, '\n' ))
     {
-        static char buf[65536];
-        LONG result = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
-                      portres_port_list_parse( buf, bitmap ) ? 1 : 2;
-        InterlockedExchange( &state, result );
+        const char *colon = strchr( line + 1, ':' ), *local, *state;
+        unsigned int port, st;
+
+        if (!colon || !(local = strchr( colon + 1, ':' ))) continue;  /* "sl:" then "address:port" */
+        if (sscanf( local + 1, "%x", &port ) != 1) continue;
+        if (!(state = strchr( local + 1, ' ' )) || !(state = strchr( state + 1, ' ' ))) continue;
+        if (sscanf( state + 1, "%x", &st ) != 1 || st == 6 || st == 7) continue;
+        if (port >= start && port - start < count) return TRUE;
     }
-    return state == 1 ? bitmap : NULL;
+    return FALSE;
+}
+
+/* portres_tcp_ports_in_use: TRUE if a TCP socket of the host (a connection
+ * whose port the kernel chose included, which a test bind does not see)
+ * holds a port of start..start+count-1 (host order), from /proc/net/tcp
+ * and tcp6; FALSE if none does or they cannot be read.  About as costly
+ * as GetExtendedTcpTable without the owner pids (SPEC §5). */
+BOOL portres_tcp_ports_in_use( USHORT start, USHORT count )
+{
+    static const WCHAR *const files[] = { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" };
+    BOOL found = FALSE;
+
+    for (unsigned int i = 0; i < ARRAYSIZE(files) && !found; i++)
+    {
+        HANDLE file = CreateFileW( files[i], GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
+                                   0, NULL );
+        DWORD size = 0, done, cap = 1 << 16;
+        char *buf = NULL, *grown;
+
+        if (file == INVALID_HANDLE_VALUE) continue;
+        while (cap <= (1 << 24) && (grown = realloc( buf, cap + 1 )))
+        {
+            buf = grown;
+            if (!ReadFile( file, buf + size, cap - size, &done, NULL ) || !done) break;
+            size += done;
+            if (size == cap) cap *= 2;
+        }
+        CloseHandle( file );
+        if (!buf) continue;
+        buf[size] = 0;
+        found = proc_net_has_port( buf, start, count );
+        free( buf );
+    }
+    return found;
 }
 
 /* portres_is_admin: TRUE if the caller's token is in BUILTIN\Administrators */
@@ -290,7 +428,8 @@ BOOL portres_is_admin( void )
     return member;
 }
 
-/* portres_shared_detach: on DLL unload or process exit, give back this
+/* portres_shared_detach: on DLL unload (FreeLibrary; not at process exit,
+ * where the wineserver reclaims everything), give back this
  * process's runtime reservations and close its handles */
 void portres_shared_detach( void )
 {

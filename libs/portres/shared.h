@@ -17,18 +17,26 @@
 
 #define PORTRES_REGISTRY_KEY L"Software\\Wine\\Portres"
 
+/* the event of a watched socket (ws2_32 sockwatch.c), by the owner's
+ * process id and the watch id kept in the reservation's socket field:
+ * signalled once the socket's last handle is closed */
+#define PORTRES_SOCKET_EVENT_FMT L"Global\\portres-sock-1-%lu-%llu"
+
 struct portres_pool *portres_lock( void );
 void portres_unlock( void );
 const struct portres_pool *portres_pool_view( void );
 DWORD portres_self_owner( struct portres_pool *pool );
 BOOL portres_owner_alive( DWORD owner );
 BOOL portres_is_self( DWORD owner );
+BOOL portres_socket_alive( const struct portres_reservation *res );
 unsigned int portres_reclaim_dead( struct portres_pool *pool );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
 BOOL portres_is_admin( void );
 void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
 const uint8_t *portres_kernel_reserved_ports( void );
+void portres_kernel_refresh( void );
+BOOL portres_tcp_ports_in_use( USHORT start, USHORT count );
 /* store.c: the registry, made durable by the journal */
 /* the owner field of an active (netsh store=active) exclusion: persistent = 1, not administered */
 #define PORTRES_OWNER_ACTIVE 0xffffffffu

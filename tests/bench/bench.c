@@ -130,6 +130,43 @@ static int bench_acquire( int n, int wildcard )
     return 0;
 }
 
+/* lockhold N: N one-port acquire+release pairs (48900), printing the
+ * mean and the worst pair in microseconds: run beside "big" to see how
+ * long another process's large acquire holds everyone up */
+static int bench_lockhold( int n )
+{
+    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    double total = 0, worst = 0;
+    int err;
+
+    for (int i = 0; i < n; i++)
+    {
+        double t0 = now_us(), t;
+        if ((err = acquire_release( s, 48900, 1 ))) return printf( "acquire failed %d\n", err );
+        t = now_us() - t0;
+        total += t;
+        if (t > worst) worst = t;
+        Sleep( 1 );
+    }
+    printf( "lockhold: mean %.0f us, worst %.0f us over %d pairs\n", total / n, worst, n );
+    closesocket( s );
+    return 0;
+}
+
+/* big N: N acquire+release pairs of the specific block 30000-31999 (TCP) */
+static int bench_big( int n )
+{
+    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    double t0 = now_us();
+    int err;
+
+    for (int i = 0; i < n; i++)
+        if ((err = acquire_release( s, 30000, 2000 ))) return printf( "acquire failed %d\n", err );
+    printf( "big: %.0f us per 2000-port acquire+release\n", (now_us() - t0) / n );
+    closesocket( s );
+    return 0;
+}
+
 static int bench_persistent( int n )
 {
     double t0 = now_us();
@@ -216,6 +253,8 @@ int main( int argc, char **argv )
     if (!strcmp( argv[1], "acquire" )) return bench_acquire( n, 0 );
     if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1 );
     if (!strcmp( argv[1], "persistent" )) return bench_persistent( n );
+    if (!strcmp( argv[1], "lockhold" )) return bench_lockhold( n );
+    if (!strcmp( argv[1], "big" )) return bench_big( n );
     if (!strcmp( argv[1], "hold" )) return hold( n, 0 );
     if (!strcmp( argv[1], "holdlow" )) return hold( n, 1 );
     if (!strcmp( argv[1], "sockets" )) return sockets( n );

@@ -514,6 +514,31 @@ static void test_child_persistent( void )
     CloseHandle( mapping );
 }
 
+/* a port held by an established TCP connection whose port the kernel chose
+ * (connect's implicit bind) cannot be acquired (SPEC §3: a port of the
+ * block bound by another socket) */
+static void test_established( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    struct sockaddr_in addr;
+    int len = sizeof(addr), err;
+    SOCKET l = bound_socket( AF_INET, 0, 0 ), c = new_socket( AF_INET, 0 ), a, probe = new_socket( AF_INET, 0 );
+    USHORT port;
+
+    ok( l != INVALID_SOCKET, "no listener\n" );
+    getsockname( l, (struct sockaddr *)&addr, &len );
+    ok( !connect( c, (struct sockaddr *)&addr, len ), "connect failed %d\n", WSAGetLastError() );
+    a = accept( l, NULL, NULL );
+    closesocket( l );  /* only the connection is left */
+    port = local_port( c );
+    err = acquire( probe, port, 1, &inst );
+    ok( err == WSAEADDRINUSE, "acquire of port %u of an established connection gave %d\n", port, err );
+    if (!err) release( probe, inst.Token.Token );
+    closesocket( probe );
+    closesocket( a );
+    closesocket( c );
+}
+
 START_TEST(crossprocess)
 {
     WSADATA data;
@@ -552,6 +577,7 @@ START_TEST(crossprocess)
     test_child_runtime( FALSE );
     test_two_children();
     test_child_persistent();
+    test_established();
     end_all_children();
     WSACleanup();
 }

@@ -3,8 +3,10 @@
  *
  * Forwarded calls behave as the builtin's (right on Windows too, where the
  * DLLs are the system's); under Wine, an export the builtin lacks fails
- * cleanly through portres's stub: ws2_32's with SOCKET_ERROR and
- * WSAEOPNOTSUPP, iphlpapi's with ERROR_NOT_SUPPORTED, never an abort.
+ * cleanly through portres's stub with the failure value of its return
+ * type (SOCKET_ERROR, NULL, FALSE, 0, or an error code) and the DLL's
+ * error (WSAEOPNOTSUPP, ERROR_NOT_SUPPORTED) as the last error, never an
+ * abort.
  */
 
 #include <winsock2.h>
@@ -39,6 +41,11 @@ static void test_missing( void )
     HMODULE ws2 = GetModuleHandleA( "ws2_32.dll" ), iphlp = GetModuleHandleA( "iphlpapi.dll" );
     DWORD (WINAPI *pWahOpenCurrentThread)( HANDLE, HANDLE * );
     DWORD (WINAPI *pCreateAnycastIpAddressEntry)( const void * );
+    void *(WINAPI *pWahReferenceContextByHandle)( void *, HANDLE );
+    INT (WINAPI *pGetAddrInfoExA)( const char *, const char *, DWORD, GUID *, const void *, void **,
+                                   struct timeval *, OVERLAPPED *, void *, HANDLE * );
+    ULONG (WINAPI *pGetCurrentThreadCompartmentId)( void );
+    void (WINAPI *pInitializeIpForwardEntry)( void * );
     HANDLE thread = NULL;
     DWORD ret;
 
@@ -64,6 +71,44 @@ static void test_missing( void )
         ret = pCreateAnycastIpAddressEntry( NULL );
         ok( ret == ERROR_NOT_SUPPORTED, "CreateAnycastIpAddressEntry: %lu\n", ret );
     }
+
+    /* each with its own type's failure value */
+    pWahReferenceContextByHandle = (void *)GetProcAddress( ws2, "WahReferenceContextByHandle" );
+    pGetAddrInfoExA = (void *)GetProcAddress( ws2, "GetAddrInfoExA" );
+    pGetCurrentThreadCompartmentId = (void *)GetProcAddress( iphlp, "GetCurrentThreadCompartmentId" );
+    pInitializeIpForwardEntry = (void *)GetProcAddress( iphlp, "InitializeIpForwardEntry" );
+    if (pWahReferenceContextByHandle)
+    {
+        void *ptr;
+        SetLastError( 0 );
+        ptr = pWahReferenceContextByHandle( NULL, NULL );
+        ok( ptr == NULL && GetLastError() == WSAEOPNOTSUPP, "WahReferenceContextByHandle (pointer): %p, %lu\n",
+            ptr, GetLastError() );
+    }
+    else ok( 0, "ws2_32 does not export WahReferenceContextByHandle\n" );
+    if (pGetAddrInfoExA)
+    {
+        SetLastError( 0 );
+        ret = pGetAddrInfoExA( "localhost", NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL );
+        ok( ret == WSAEOPNOTSUPP && GetLastError() == WSAEOPNOTSUPP, "GetAddrInfoExA (error code): %lu, %lu\n",
+            ret, GetLastError() );
+    }
+    else ok( 0, "ws2_32 does not export GetAddrInfoExA\n" );
+    if (pGetCurrentThreadCompartmentId)
+    {
+        SetLastError( 0 );
+        ret = pGetCurrentThreadCompartmentId();
+        ok( ret == 0 && GetLastError() == ERROR_NOT_SUPPORTED, "GetCurrentThreadCompartmentId (id): %lu, %lu\n",
+            ret, GetLastError() );
+    }
+    else ok( 0, "iphlpapi does not export GetCurrentThreadCompartmentId\n" );
+    if (pInitializeIpForwardEntry)
+    {
+        SetLastError( 0 );
+        pInitializeIpForwardEntry( NULL );  /* void: returns, no crash */
+        ok( GetLastError() == ERROR_NOT_SUPPORTED, "InitializeIpForwardEntry: error %lu\n", GetLastError() );
+    }
+    else ok( 0, "iphlpapi does not export InitializeIpForwardEntry\n" );
 }
 
 START_TEST(forward)

@@ -343,11 +343,8 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
                 ok( key == my_key, "%s %s (%s): key %#llx, expected %#llx\n", proto, op.name, how,
                     (unsigned long long)key, (unsigned long long)my_key );
                 ok( povl == &ov, "%s %s (%s): overlapped %p, expected %p\n", proto, op.name, how, povl, &ov );
-                /* portres completes through Wine's IOCTL_AFD_WINE_COMPLETE_ASYNC, whose packet
-                 * always carries 0 bytes (SPEC §5): acquire's 16 show only in the OVERLAPPED */
-                todo_if( op.bytes != 0 && winetest_is_wine() )
-                    ok( bytes == op.bytes, "%s %s (%s): packet carries %lu bytes, expected %lu\n", proto, op.name,
-                        how, bytes, op.bytes );
+                ok( bytes == op.bytes, "%s %s (%s): packet carries %lu bytes, expected %lu\n", proto, op.name,
+                    how, bytes, op.bytes );
             }
             ret = GetQueuedCompletionStatus( iocp, &bytes, &key, &povl, 0 );
             ok( !ret && GetLastError() == WAIT_TIMEOUT, "%s %s (%s): a second packet (error %lu)\n", proto,
@@ -523,6 +520,81 @@ static void test_nonblocking( void )
     }
 }
 
+/* a thread woken by hEvent reads the byte count at once: never 0 */
+#define RACE_ROUNDS 200
+
+static struct
+{
+    SOCKET s;
+    OVERLAPPED ov;
+    HANDLE seen, next;
+    LONG zero_internal, zero_result, timeouts;
+} race;
+
+static DWORD WINAPI race_waiter( void *arg )
+{
+    for (int i = 0; i < RACE_ROUNDS; i++)
+    {
+        DWORD bytes = 0, flags = 0;
+
+        if (WaitForSingleObject( race.ov.hEvent, WAIT_MS )) { race.timeouts++; break; }
+        if (*(volatile ULONG_PTR *)&race.ov.InternalHigh != sizeof(INET_PORT_RESERVATION_INSTANCE))
+            race.zero_internal++;
+        if (!WSAGetOverlappedResult( race.s, &race.ov, &bytes, FALSE, &flags ) ||
+            bytes != sizeof(INET_PORT_RESERVATION_INSTANCE))
+            race.zero_result++;
+        SetEvent( race.seen );
+        if (WaitForSingleObject( race.next, WAIT_MS )) break;
+    }
+    return 0;
+}
+
+static void test_event_race( void )
+{
+    HANDLE thread;
+    int failed = 0;
+
+    for (int udp = 0; udp < 2; udp++)
+    {
+        memset( &race, 0, sizeof(race) );
+        race.s = ov_socket( udp );
+        race.ov.hEvent = CreateEventW( NULL, TRUE, FALSE, NULL );  /* reset by this thread only */
+        race.seen = CreateEventW( NULL, FALSE, FALSE, NULL );
+        race.next = CreateEventW( NULL, FALSE, FALSE, NULL );
+        thread = CreateThread( NULL, 0, race_waiter, NULL, 0, NULL );
+        for (int i = 0; i < RACE_ROUNDS && !failed; i++)
+        {
+            INET_PORT_RANGE range = { 0, 1 };
+            INET_PORT_RESERVATION_INSTANCE inst;
+            DWORD bytes;
+            int err;
+
+            race.ov.Internal = race.ov.InternalHigh = 0;
+            memset( &inst, 0, sizeof(inst) );
+            err = WSAIoctl( race.s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
+                            &bytes, &race.ov, NULL ) ? WSAGetLastError() : 0;
+            if (err && err != WSA_IO_PENDING) failed = err;
+            if (WaitForSingleObject( race.seen, WAIT_MS )) failed = -1;
+            if (!failed) failed = ioctl_err( race.s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token),
+                                             NULL, 0 );
+            ResetEvent( race.ov.hEvent );  /* before the waiter waits again */
+            SetEvent( race.next );
+        }
+        ok( !failed, "%s: acquire/release round failed %d\n", udp ? "UDP" : "TCP", failed );
+        ok( WaitForSingleObject( thread, WAIT_MS ) == WAIT_OBJECT_0, "waiter did not end\n" );
+        ok( !race.timeouts, "%s: waiter timed out\n", udp ? "UDP" : "TCP" );
+        ok( !race.zero_internal, "%s: %ld of %d wakeups read InternalHigh != 16\n", udp ? "UDP" : "TCP",
+            race.zero_internal, RACE_ROUNDS );
+        ok( !race.zero_result, "%s: %ld of %d wakeups got a byte count != 16 from WSAGetOverlappedResult\n",
+            udp ? "UDP" : "TCP", race.zero_result, RACE_ROUNDS );
+        CloseHandle( thread );
+        CloseHandle( race.seen );
+        CloseHandle( race.next );
+        CloseHandle( race.ov.hEvent );
+        closesocket( race.s );
+    }
+}
+
 START_TEST(overlapped)
 {
     WSADATA data;
@@ -533,6 +605,7 @@ START_TEST(overlapped)
     test_no_packet_variants();
     test_errors();
     test_nonblocking();
+    test_event_race();
     WSACleanup();
     trace( "took %lu ms\n", GetTickCount() - start );
 }

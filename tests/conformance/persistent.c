@@ -679,8 +679,10 @@ static void test_registry_hand_edit( void )
 {
     static const char key_name[] = "Software\\Wine\\Portres\\Tcp";
     char name[16], path[MAX_PATH], *text;
+    INET_PORT_RESERVATION_INSTANCE inst;
     ULONG64 token = 0, found;
     USHORT base = 0;
+    SOCKET s;
     HKEY key;
     HANDLE file;
     DWORD size = 0;
@@ -705,6 +707,13 @@ static void test_registry_hand_edit( void )
     sprintf( name, "%u-%u", base + 5, base + 7 );
     err = RegSetValueExA( key, name, 0, REG_SZ, (const BYTE *)"0x8000000000000ab1", 19 );
     ok( !err, "RegSetValueEx: error %ld\n", err );
+    /* the first call after the edit is an acquire: ws2_32 sees it too */
+    if ((s = new_socket( AF_INET, 0 )) != INVALID_SOCKET)
+    {
+        err = acquire( s, base + 6, 1, &inst );
+        ok( err == WSAEADDRINUSE, "acquire inside the value added by hand: got %ld\n", err );
+        if (!err) release( s, inst.Token.Token );
+    }
     found = 0;
     err = lookup_res( 0, base + 5, 3, &found );
     ok( err == NO_ERROR, "lookup of the value added by hand: got %lu\n", err );
@@ -713,6 +722,13 @@ static void test_registry_hand_edit( void )
     err = create_res( 0, base + 6, 1, &found );
     ok( err == ERROR_SHARING_VIOLATION, "create inside the value added by hand: got %lu\n", err );
     RegDeleteValueA( key, name );
+    if (s != INVALID_SOCKET)
+    {
+        err = acquire( s, base + 6, 1, &inst );
+        ok( !err, "acquire where the value deleted by hand was: got %ld\n", err );
+        if (!err) release( s, inst.Token.Token );
+        closesocket( s );
+    }
     err = lookup_res( 0, base + 5, 3, &found );
     ok( err == ERROR_NOT_FOUND, "lookup of the value deleted by hand: got %lu\n", err );
     err = create_res( 0, base + 6, 1, &found );

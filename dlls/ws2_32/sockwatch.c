@@ -1,0 +1,261 @@
+/*
+ * Watching the sockets that hold reservations for their last handle
+ *
+ * SPEC §3: a runtime reservation lives until the acquiring socket is
+ * closed, which on Windows means its last handle: closesocket, CloseHandle,
+ * WSACleanup, or the last of its DuplicateHandle / WSADuplicateSocket
+ * copies.  Wine 8's wineserver completes every pending AFD poll of a
+ * socket with AFD_POLL_CLOSE when the socket's last handle is closed
+ * (server/sock.c sock_close_handle).  So each socket that acquires a
+ * reservation or is associated with one gets one poll for AFD_POLL_CLOSE
+ * alone, whose event is named after (process id, watch id): this process's
+ * watcher thread then ends the socket's reservations and drops what this
+ * process remembered of it, and other processes that meet one of its
+ * reservations find the event signalled and reclaim it (shared.c).
+ *
+ * The polls are issued by the watcher thread, which lives as long as the
+ * process: Wine cancels the pending requests of a thread that ends
+ * (server/async.c cancel_terminating_thread_asyncs).  They are issued
+ * through a private overlapped socket, never through the watched one: a
+ * socket made without WSA_FLAG_OVERLAPPED (WSASocket with flags 0) is a
+ * synchronous handle, on which the poll would block the watcher until the
+ * socket closes.  An AFD poll names its sockets in its input, and Wine
+ * completes every pending poll naming a socket when that socket's last
+ * handle closes, whichever socket it was issued on.  A poll for
+ * AFD_POLL_CLOSE alone adds no event to the socket's select mask, so the
+ * program's own select/WSAPoll/WSAEventSelect and blocking calls are
+ * unchanged.  At most MAX_WATCHES sockets are watched at once (one wait);
+ * beyond that a reservation ends at closesocket or with the process only.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ws2_32_private.h"
+#include <winternl.h>
+#include "debug.h"
+
+#define MAX_WATCHES (MAXIMUM_WAIT_OBJECTS - 1)
+
+enum watch_state { WATCH_ISSUING, WATCH_ACTIVE, WATCH_FAILED };
+
+struct watch
+{
+    UINT64 id;
+    SOCKET s;                /* INVALID_SOCKET once the handle value no longer names it */
+    HANDLE event;
+    enum watch_state state;
+    BOOL ended;              /* its reservations were ended by closesocket: only free it */
+    IO_STATUS_BLOCK iosb;
+    struct afd_poll out;
+};
+
+static SRWLOCK watch_lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE watch_issued = CONDITION_VARIABLE_INIT;
+static struct watch *watches[MAX_WATCHES];
+static unsigned int watch_count;
+static UINT64 last_watch_id;
+static HANDLE watcher;
+static HANDLE poll_handle;   /* the private overlapped socket the polls go through */
+
+/* the watcher thread: issue a poll (an APC from watch_socket) */
+static void CALLBACK issue_poll( ULONG_PTR arg )
+{
+    struct watch *w = (struct watch *)arg;
+    struct afd_poll in = { .timeout = MAXLONGLONG, .count = 1,
+                           .sockets[0] = { .socket = w->s, .flags = AFD_POLL_CLOSE } };
+    NTSTATUS status;
+
+    status = NtDeviceIoControlFile( poll_handle, w->event, NULL, NULL, &w->iosb, IOCTL_AFD_POLL, &in, sizeof(in),
+                                    &w->out, sizeof(w->out) );
+    AcquireSRWLockExclusive( &watch_lock );
+    w->state = status == STATUS_PENDING ? WATCH_ACTIVE : WATCH_FAILED;
+    WakeAllConditionVariable( &watch_issued );
+    ReleaseSRWLockExclusive( &watch_lock );
+    if (status != STATUS_PENDING) WARN( "socket %#Ix: cannot watch it, status %#lx\n", w->s, status );
+}
+
+/* the watcher thread: a watched socket's poll completed; lost: its event
+ * handle was closed under it (Wine's WSACleanup closes the old handle
+ * values of sockets closed with CloseHandle): forget the watch only */
+static void watch_fired( unsigned int index, BOOL lost )
+{
+    struct watch *w = watches[index];
+    BOOL closed = !w->iosb.Status && w->out.count == 1 && (w->out.sockets[0].flags & AFD_POLL_CLOSE);
+    BOOL ended;
+    SOCKET s;
+
+    AcquireSRWLockExclusive( &watch_lock );
+    watches[index] = watches[--watch_count];
+    ended = w->ended;
+    s = w->s;
+    ReleaseSRWLockExclusive( &watch_lock );
+    TRACE( "watch %llu (socket %#Ix): status %#lx closed %d ended %d\n", (unsigned long long)w->id, s,
+           w->iosb.Status, closed, ended );
+    if (lost) WARN( "watch %llu: its event handle was closed\n", (unsigned long long)w->id );
+    else
+    {
+        if (!ended) socket_gone( w->id, s );
+        CloseHandle( w->event );
+    }
+    free( w );
+}
+
+static DWORD WINAPI watcher_main( void *arg )
+{
+    for (;;)
+    {
+        HANDLE events[MAX_WATCHES];
+        unsigned int n = 0;
+        DWORD ret;
+
+        AcquireSRWLockShared( &watch_lock );
+        for (unsigned int i = 0; i < watch_count; i++) events[n++] = watches[i]->event;
+        ReleaseSRWLockShared( &watch_lock );
+        /* only this thread removes watches: index i is still watches[i] */
+        ret = n ? WaitForMultipleObjectsEx( n, events, FALSE, INFINITE, TRUE ) : SleepEx( INFINITE, TRUE );
+        if (ret < WAIT_OBJECT_0 + n) watch_fired( ret - WAIT_OBJECT_0, FALSE );
+        else if (ret == WAIT_FAILED)
+        {
+            for (unsigned int i = n; i-- > 0;)
+                if (WaitForSingleObject( events[i], 0 ) == WAIT_FAILED) watch_fired( i, TRUE );
+        }
+    }
+    return 0;
+}
+
+/* the socket the polls are issued on: overlapped, and a handle Wine's
+ * ws2_32 does not know of (the socket it made is closed through it, the
+ * duplicate stays), so that the program's WSACleanup leaves it open */
+static BOOL open_poll_handle( void )
+{
+    SOCKET s;
+    BOOL ret;
+
+    if (poll_handle) return TRUE;
+    s = builtin.WSASocketW( AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT );
+    if (s == INVALID_SOCKET) return FALSE;
+    ret = DuplicateHandle( GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &poll_handle, 0, FALSE,
+                           DUPLICATE_SAME_ACCESS );
+    builtin.closesocket( s );
+    if (!ret) poll_handle = NULL;
+    return ret;
+}
+
+static BOOL start_watcher( void )
+{
+    HMODULE self;
+
+    if (!open_poll_handle())
+    {
+        ERR( "cannot make the socket the watcher polls through, error %lu\n", GetLastError() );
+        return FALSE;
+    }
+    if (watcher) return TRUE;
+    /* the thread runs this DLL's code until the process ends: never unload it */
+    GetModuleHandleExW( GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
+                        (const WCHAR *)watcher_main, &self );
+    if (!(watcher = CreateThread( NULL, 0, watcher_main, NULL, 0, NULL )))
+        ERR( "cannot start the socket watcher, error %lu\n", GetLastError() );
+    return watcher != NULL;
+}
+
+/* watch_socket: the id of the watch on socket s (host value), set up on
+ * first use: one named event, one poll issued by the watcher thread.
+ * Returns a fresh id that nothing watches when s cannot be watched (too
+ * many sockets, no memory, s already closed): such reservations end at
+ * closesocket or with the process.  Never 0. */
+UINT64 watch_socket( SOCKET s )
+{
+    WCHAR name[64];
+    struct watch *w;
+    UINT64 id;
+
+    AcquireSRWLockExclusive( &watch_lock );
+    for (unsigned int i = 0; i < watch_count; i++)
+        if (watches[i]->s == s && !watches[i]->ended)
+        {
+            id = watches[i]->id;
+            ReleaseSRWLockExclusive( &watch_lock );
+            return id;
+        }
+    id = ++last_watch_id;
+    if (watch_count == MAX_WATCHES || !start_watcher() || !(w = calloc( 1, sizeof(*w) )))
+    {
+        ReleaseSRWLockExclusive( &watch_lock );
+        WARN( "socket %#Ix: not watched (%u sockets are)\n", s, watch_count );
+        return id;
+    }
+    swprintf( name, ARRAYSIZE(name), PORTRES_SOCKET_EVENT_FMT, GetCurrentProcessId(), (unsigned long long)id );
+    if (!(w->event = CreateEventW( NULL, TRUE, FALSE, name )))
+    {
+        ReleaseSRWLockExclusive( &watch_lock );
+        free( w );
+        return id;
+    }
+    w->id = id;
+    w->s = s;
+    w->state = WATCH_ISSUING;
+    if (!QueueUserAPC( issue_poll, watcher, (ULONG_PTR)w ))
+    {
+        ReleaseSRWLockExclusive( &watch_lock );
+        CloseHandle( w->event );
+        free( w );
+        return id;
+    }
+    while (w->state == WATCH_ISSUING) SleepConditionVariableSRW( &watch_issued, &watch_lock, INFINITE, 0 );
+    if (w->state == WATCH_FAILED)
+    {
+        ReleaseSRWLockExclusive( &watch_lock );
+        CloseHandle( w->event );
+        free( w );
+        return id;
+    }
+    watches[watch_count++] = w;
+    ReleaseSRWLockExclusive( &watch_lock );
+    return id;
+}
+
+/* socket_closing: s (host value) is being closed by closesocket; TRUE if
+ * this is its last handle (its reservations end now).  Either way the
+ * handle value s no longer names the watched socket. */
+BOOL socket_closing( SOCKET s )
+{
+    OBJECT_BASIC_INFORMATION info;
+    BOOL last = TRUE;
+    BOOL watched = FALSE;
+
+    AcquireSRWLockShared( &watch_lock );
+    for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watched = TRUE;
+    ReleaseSRWLockShared( &watch_lock );
+    if (!watched) return TRUE;
+    if (!NtQueryObject( (HANDLE)s, ObjectBasicInformation, &info, sizeof(info), NULL ))
+        last = info.HandleCount <= 1;
+    AcquireSRWLockExclusive( &watch_lock );
+    for (unsigned int i = 0; i < watch_count; i++)
+        if (watches[i]->s == s)
+        {
+            watches[i]->s = INVALID_SOCKET;
+            if (last) watches[i]->ended = TRUE;
+        }
+    ReleaseSRWLockExclusive( &watch_lock );
+    return last;
+}
+
+/* socket_created: a socket (host value s) was just created or accepted
+ * (ws2_32's socket, WSASocketA/W, accept, WSAAccept call it): any socket
+ * that had this handle value before is closed, so nothing this process
+ * remembered under it (association, acquired tokens, watch) applies to
+ * the new one.  The old socket's reservations end with its last handle,
+ * through its watch. */
+void socket_created( SOCKET s )
+{
+    if (watch_count)
+    {
+        AcquireSRWLockExclusive( &watch_lock );
+        for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watches[i]->s = INVALID_SOCKET;
+        ReleaseSRWLockExclusive( &watch_lock );
+    }
+    forget_socket( s );
+    forget_socket_acquired( s );
+}
