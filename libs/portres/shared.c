@@ -383,11 +383,22 @@ static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
  * whose port the kernel chose included, which a test bind does not see)
  * holds a port of start..start+count-1 (host order), from /proc/net/tcp
  * and tcp6; FALSE if none does or they cannot be read.  About as costly
- * as GetExtendedTcpTable without the owner pids (SPEC §5). */
+ * as GetExtendedTcpTable without the owner pids (SPEC §5), so only the
+ * part of the block inside the kernel's ephemeral range is looked up:
+ * the kernel takes the ports it chooses from there, and every other port
+ * is held by an explicit bind, which the test bind sees.  (A connection
+ * made before the range was narrowed by sysctl is missed.) */
 BOOL portres_tcp_ports_in_use( USHORT start, USHORT count )
 {
     static const WCHAR *const files[] = { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" };
+    uint32_t first, last, end = (uint32_t)start + count - 1;
     BOOL found = FALSE;
+
+    portres_kernel_ephemeral_range( &first, &last );
+    if (end < first || start > last) return FALSE;
+    if (start < first) start = first;
+    if (end > last) end = last;
+    count = end - start + 1;
 
     for (unsigned int i = 0; i < ARRAYSIZE(files) && !found; i++)
     {
