@@ -34,7 +34,7 @@ int wmain( int argc, WCHAR **argv )
 
     if (argc != 3)
     {
-        wprintf( L"usage: %s <StartingPort> <NumberOfPorts>\n", argv[0] );
+        wprintf( L"usage: %ls <StartingPort> <NumberOfPorts>\n", argv[0] );
         wprintf( L"       StartingPort 0 asks for any free block of NumberOfPorts\n" );
         return 1;
     }
@@ -78,7 +78,7 @@ int wmain( int argc, WCHAR **argv )
         goto release;
     }
     port = ntohs( addr.sin_port );
-    wprintf( L"sample: port %u %s block %u-%u\n", port,
+    wprintf( L"sample: port %u %ls block %u-%u\n", port,
              port >= start && port < start + portRes.Reservation.NumberOfPorts ? L"in" : L"OUTSIDE",
              start, start + portRes.Reservation.NumberOfPorts - 1 );
     if (port >= start && port < start + portRes.Reservation.NumberOfPorts) ret = 0;
