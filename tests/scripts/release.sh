@@ -223,6 +223,14 @@ if command -v winetricks >/dev/null 2>&1; then
     check $([ "$ov" = "=native,builtin =native,builtin" ]; echo $?) "overrides after winetricks: '$ov'"
     (cd "$tmp/app" && timeout 120 wine sample.exe 0 16) >"$tmp/out" 2>&1
     check $? "the sample failed after winetricks: $(tr -d '\r' <"$tmp/out" | head -5)"
+    # the installed package's layout, <arch>-windows: from a bare prefix again
+    mkdir -p "$tmp/pkg/x86_64-windows" "$tmp/pkg/i386-windows"
+    cp "$rel"/x64/* "$tmp/pkg/x86_64-windows/" && cp "$rel"/x32/* "$tmp/pkg/i386-windows/"
+    for d in $dirs; do rm -f "$win/$d/iphlpapi.dll" "$win/$d/ws2_32.dll" "$win/$d/portres.exe"; done
+    (cd "$tmp" && PORTRES_DIR="$tmp/pkg" timeout 600 $offline winetricks -q --force "$verb") >"$tmp/out" 2>&1
+    check $? "winetricks portres.verb (package layout) failed: $(tail -5 "$tmp/out")"
+    r=$(installed)
+    check $([ -z "$r" ]; echo $?) "after winetricks (package layout): $r"
 else
     echo "release.sh: Tests skipped: winetricks is not installed: portres.verb not tried"
     skipped=1
