@@ -12,7 +12,7 @@
 # overrides; portres.exe runs from system32; the demo and a program shaped
 # like Microsoft's acquire sample (built against the tarball's include/)
 # run; uninstall puts back the DLLs (checksums) and the override values
-# found, one set by hand and one absent; the same with --symlink; and,
+# found (a value, an empty value, none); the same with --symlink; and,
 # where winetricks is installed, portres.verb without network.
 # Prints a Wine-style summary line.
 
@@ -108,11 +108,14 @@ sums() {
     done
 }
 override() { timeout 60 wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' | awk -v d="$1" '$1 == d { print "=" $3 }'; }
-# one override set by hand, one absent: both must come back as they were
+# overrides set by hand, one to a value and one empty ("disabled" for
+# Wine, which is not the same as none), then none for both: each must
+# come back as it was
 timeout 60 wine reg add 'HKCU\Software\Wine\DllOverrides' /v ws2_32 /d builtin /f >/dev/null 2>&1
+timeout 60 wine reg add 'HKCU\Software\Wine\DllOverrides' /v iphlpapi /d "" /f >/dev/null 2>&1
 sums_before=$(sums)
 ov_before="$(override ws2_32) $(override iphlpapi)"
-check $([ "$ov_before" = "=builtin " ]; echo $?) "overrides before install: '$ov_before'"
+check $([ "$ov_before" = "=builtin =" ]; echo $?) "overrides before install: '$ov_before'"
 # portres's iphlpapi exports CreatePersistentTcpPortReservation, Wine 8.0's does not
 exports() { winedump -j export "$1" 2>/dev/null | grep -c CreatePersistentTcpPortReservation; }
 check $([ "$(exports "$win/system32/iphlpapi.dll")" = 0 ]; echo $?) "Wine's system32/iphlpapi.dll already exports CreatePersistentTcpPortReservation"
@@ -171,6 +174,10 @@ restored uninstall
 timeout 300 sh "$rel/setup_portres.sh" uninstall >/dev/null 2>&1
 check $([ $? -ne 0 ]; echo $?) "uninstall without an install succeeded"
 restored "uninstall twice"
+
+timeout 60 wine reg delete 'HKCU\Software\Wine\DllOverrides' /v iphlpapi /f >/dev/null 2>&1
+ov_before="$(override ws2_32) $(override iphlpapi)"
+check $([ "$ov_before" = "=builtin " ]; echo $?) "overrides before the --symlink install: '$ov_before'"
 
 # --symlink: links into the unpacked release, which install leaves alone
 sum_rel=$(cd "$rel" && md5sum x64/* x32/*)
