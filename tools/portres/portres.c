@@ -38,6 +38,11 @@
 #include "shared.h"
 #include "portcheck.h"
 
+/* from configure.ac's AC_INIT, passed by the Makefile */
+#ifndef PORTRES_VERSION
+#define PORTRES_VERSION "unknown"
+#endif
+
 enum tag { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE, TAG_COUNT };
 
 static const char *const tag_names[TAG_COUNT] = { "protocol", "startport", "numberofports", "store" };
@@ -338,6 +343,7 @@ static const struct command commands[] =
 /* print the syntax of every command */
 static void usage( void )
 {
+    printf( "portres.exe %s\n", PORTRES_VERSION );
     printf( "Usage: portres interface ipv4|ipv6 <command>, with <command> one of:\n" );
     for (unsigned int i = 0; i < ARRAYSIZE(commands); i++) printf( "  %s\n", commands[i].usage );
     printf( "\n" );
@@ -406,6 +412,11 @@ static DWORD not_found( int argc, char **argv )
 /* portres interface ipv4|ipv6|ip <verb> <object> [parameters] */
 int main( int argc, char **argv )
 {
+    if (argc == 2 && !strcmp( argv[1], "--version" ))
+    {
+        printf( "portres.exe %s\n", PORTRES_VERSION );
+        return 0;
+    }
     for (int i = 1; i < argc; i++)
         if (is_help( argv[i] ))
         {
