@@ -91,25 +91,28 @@ static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 wa
 
 /* release_socket_reservations: closesocket of s: end the runtime
  * reservations acquired on s if this is its last handle (a DuplicateHandle
- * or WSADuplicateSocket copy keeps them, SPEC §3) */
-void release_socket_reservations( SOCKET s )
+ * or WSADuplicateSocket copy keeps them, SPEC §3).  Returns NULL, or an
+ * event to wait for once the socket is closed (socket_closing), then close. */
+HANDLE release_socket_reservations( SOCKET s )
 {
     struct portres_pool *pool;
     unsigned int released;
+    HANDLE closed;
     BOOL found = FALSE;
 
-    if (!socket_closing( s ) || !acquired_count)
+    if (!socket_closing( s, &closed ) || !acquired_count)
     {
         forget_socket_acquired( s );
-        return;
+        return closed;
     }
     AcquireSRWLockShared( &acquired_lock );
     for (unsigned int i = 0; i < acquired_count && !found; i++) found = acquired[i].s == s;
     ReleaseSRWLockShared( &acquired_lock );
-    if (!found || !(pool = portres_lock())) return;
+    if (!found || !(pool = portres_lock())) return closed;
     released = end_acquired( pool, s, 0 );
     portres_unlock();
     TRACE( "socket %#Ix closed: %u reservations released\n", s, released );
+    return closed;
 }
 
 /* socket_gone: the watcher saw the last handle of a watched socket close

@@ -594,12 +594,24 @@ void *wrap_extension( const GUID *guid, void *func )
  *
  * Ends the runtime reservations acquired on s and its association, then
  * closes it with Wine's builtin (WSAENOTSOCK and the rest are its errors).
+ * A socket watched for its last handle (sockwatch.c) is waited for until
+ * the wineserver has let go of it, so that its port is free on return.
  * Source: SPEC §3 ("lives until ... the acquiring socket is closed").
  */
 int WINAPI portres_closesocket( SOCKET s )
 {
+    HANDLE closed;
+    int ret;
+
     uncache_socket( s );
     forget_socket( s );
-    release_socket_reservations( s );
-    return builtin.closesocket( s );
+    closed = release_socket_reservations( s );
+    ret = builtin.closesocket( s );
+    if (closed)
+    {
+        if (!ret && WaitForSingleObject( closed, 5000 ) != WAIT_OBJECT_0)
+            WARN( "socket %#Ix: its watch did not end in 5 s\n", s );
+        CloseHandle( closed );
+    }
+    return ret;
 }

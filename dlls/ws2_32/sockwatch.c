@@ -218,13 +218,19 @@ UINT64 watch_socket( SOCKET s )
 
 /* socket_closing: s (host value) is being closed by closesocket; TRUE if
  * this is its last handle (its reservations end now).  Either way the
- * handle value s no longer names the watched socket. */
-BOOL socket_closing( SOCKET s )
+ * handle value s no longer names the watched socket.  When it is the last
+ * handle of a watched socket, *closed gets a handle to the watch's event,
+ * signalled once the wineserver has dropped the poll's reference to the
+ * socket, which keeps its port bound until then: closesocket waits for it
+ * (and closes it), so that the port is free when closesocket returns, as
+ * on Windows.  Else *closed is NULL. */
+BOOL socket_closing( SOCKET s, HANDLE *closed )
 {
     OBJECT_BASIC_INFORMATION info;
     BOOL last = TRUE;
     BOOL watched = FALSE;
 
+    *closed = NULL;
     AcquireSRWLockShared( &watch_lock );
     for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watched = TRUE;
     ReleaseSRWLockShared( &watch_lock );
@@ -236,7 +242,11 @@ BOOL socket_closing( SOCKET s )
         if (watches[i]->s == s)
         {
             watches[i]->s = INVALID_SOCKET;
-            if (last) watches[i]->ended = TRUE;
+            if (!last) continue;
+            watches[i]->ended = TRUE;
+            if (!*closed && !DuplicateHandle( GetCurrentProcess(), watches[i]->event, GetCurrentProcess(), closed,
+                                              SYNCHRONIZE, FALSE, 0 ))
+                *closed = NULL;
         }
     ReleaseSRWLockExclusive( &watch_lock );
     return last;

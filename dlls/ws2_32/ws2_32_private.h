@@ -92,13 +92,13 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
                             DWORD *ret_size, OVERLAPPED *overlapped,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
-void release_socket_reservations( SOCKET s );
+HANDLE release_socket_reservations( SOCKET s );
 void forget_socket_acquired( SOCKET s );
 void socket_gone( UINT64 watch, SOCKET s );
 
 /* sockwatch.c */
 UINT64 watch_socket( SOCKET s );
-BOOL socket_closing( SOCKET s );
+BOOL socket_closing( SOCKET s, HANDLE *closed );
 void socket_created( SOCKET s );
 
 #endif

@@ -24,6 +24,8 @@
 #define WIN_CLOSEHANDLE 47000
 #define WIN_DUPLICATE   47200
 #define WIN_SYNCHRONOUS 47400
+#define WIN_REBIND      47600
+#define REBIND_ROUNDS   400
 #define BLOCK           4
 #define RETRIES         200
 #define RETRY_MS        10
@@ -101,6 +103,45 @@ static void test_closehandle( void )
     if (!err) release( probe, inst2.Token.Token );
     closesocket( s2 );
     closesocket( probe );
+}
+
+/* closesocket of a socket watched for its last handle (associated, or
+ * holding a reservation) frees its port before it returns, as on Windows:
+ * the port can be bound again at once.  The wineserver's poll of the
+ * watch keeps the socket, and so its port, until the watcher has seen
+ * the poll complete: this once lost the race now and then. */
+static void test_rebind_after_close( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    unsigned int failures[2] = { 0, 0 }, rounds = 0;
+    DWORD deadline = GetTickCount() + 20000;
+    USHORT start;
+
+    if (!find_block( WIN_REBIND, 2, &start )) return;
+    for (unsigned int i = 0; i < REBIND_ROUNDS && (LONG)(GetTickCount() - deadline) < 0; i++, rounds++)
+    {
+        int udp = i & 1;
+        SOCKET s = new_socket( AF_INET, udp ), b = new_socket( AF_INET, udp ), c;
+        int err = acquire( s, start, 1, &inst );
+
+        if (err)
+        {
+            ok( 0, "round %u: acquire %u+1 failed %d\n", i, start, err );
+            closesocket( b );
+            closesocket( s );
+            break;
+        }
+        if (associate( b, inst.Token.Token ) || bind_loopback( b, AF_INET, 0 ) || local_port( b ) != start)
+            failures[udp]++;
+        closesocket( b );
+        closesocket( s );
+        /* the block is gone and the port unbound: bind it explicitly */
+        c = new_socket( AF_INET, udp );
+        if (bind_loopback( c, AF_INET, start )) failures[udp]++;
+        closesocket( c );
+    }
+    ok( !failures[0] && !failures[1], "rebind after closesocket failed %u times for TCP, %u for UDP in %u rounds\n",
+        failures[0], failures[1], rounds );
 }
 
 struct sync_call
@@ -482,11 +523,14 @@ START_TEST(lifetime)
         child_kernel( atoi( argv[3] ), atoi( argv[4] ), argv[5] );
     else if (argc >= 5 && !strcmp( argv[2], "exit" ))
         child_exit( strtoul( argv[4], NULL, 10 ) );
+    else if (argc >= 3 && !strcmp( argv[2], "rebind" ))  /* by hand: this test alone */
+        test_rebind_after_close();
     else
     {
         test_cleanup();  /* first: Wine's WSACleanup also closes the handle values of sockets closed with CloseHandle */
         test_closehandle();
         test_synchronous();
+        test_rebind_after_close();
         test_duplicate();
         test_unchanged();
         test_owner_ids();
