@@ -96,7 +96,10 @@ static int try_port( SOCKET s, struct addr_copy *copy, USHORT port )
 
 /* bind s to addr with each port of the block (host order) in turn until
  * one is free: 0, WSAEADDRINUSE (none free), WSAENOBUFS, or the builtin's
- * error (WSAEINVAL when s is bound already) */
+ * error (WSAEINVAL when s is bound already).  When none is, two more
+ * passes follow, 2 and 4 ms later: another process's acquire may hold a
+ * port of the block for a moment with its in-use check (a test bind made
+ * before the pool lock, when the block was not yet reserved). */
 static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT start, USHORT count )
 {
     struct addr_copy copy;
@@ -104,11 +107,15 @@ static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT
 
     if ((err = copy_addr( &copy, addr, len ))) return err;
     err = WSAEADDRINUSE;
-    for (unsigned int i = 0; i < count; i++)
+    for (unsigned int pass = 0; pass < 3 && err == WSAEADDRINUSE; pass++)
     {
-        err = try_port( s, &copy, start + i );
-        if (err != WSAEADDRINUSE && err != WSAEACCES) break;
-        err = WSAEADDRINUSE;
+        if (pass) Sleep( 2 * pass );
+        for (unsigned int i = 0; i < count; i++)
+        {
+            err = try_port( s, &copy, start + i );
+            if (err != WSAEADDRINUSE && err != WSAEACCES) break;
+            err = WSAEADDRINUSE;
+        }
     }
     free_addr( &copy );
     if (err == WSAEADDRINUSE) TRACE( "socket %#Ix: no free port in %u+%u: WSAEADDRINUSE\n", s, start, count );
