@@ -15,9 +15,10 @@
 # 10.0, amd64 only).  They are kept in PORTRES_ENVS_DIR (default
 # /var/cache/portres-envs); a stamp file written last marks one complete,
 # so an interrupted creation is made again from scratch.  run mounts /proc,
-# /dev (bind), a fresh tmpfs on /tmp and the source tree at its own path;
-# they are taken down on exit, error or signal, lazily as a last resort.
-# Wine inside uses the chroot's /tmp, so its wineserver is not the host's.
+# /dev (bind), fresh tmpfs on /tmp and /run/user, and the source tree at
+# its own path; they are taken down on exit, error or signal, lazily as a
+# last resort.  Wine inside keeps its server directory in the chroot's
+# /tmp or /run/user, so its wineserver is never the host's.
 
 set -eu
 
@@ -81,6 +82,11 @@ mount_all() {
     # private: nothing mounted below it may reach the host's /dev
     mount --make-private "$root/dev"
     mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
+    # Debian's Wine 10 puts its server directory in /run/user/UID and
+    # aborts (free(): invalid pointer) when that does not exist
+    mkdir -p "$root/run/user"
+    mount -t tmpfs -o mode=755 tmpfs "$root/run/user"
+    mkdir -m 700 "$root/run/user/0"
     mkdir -p "$root$top"
     mount --bind "$top" "$root$top"
 }
