@@ -106,7 +106,7 @@ make_env() {
     command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
     [ "$(id -u)" -eq 0 ] || die "making an environment needs root"
     start=$(date +%s)
-    unmount_all
+    cleanup
     # never remove a tree with the host's /dev or the sources mounted in it
     [ -z "$(our_mounts)" ] || die "mounts left below $root, not removing it"
     rm -rf --one-file-system "$root"
@@ -146,13 +146,17 @@ run_env() {
     [ -f "$stamp" ] || die "$1 is not made: run '$0 make $1' first"
     [ "$(id -u)" -eq 0 ] || die "running in an environment needs root"
     shift
-    # mounts left by a run killed with SIGKILL
-    unmount_all
+    # processes and mounts left by a run killed with SIGKILL
+    cleanup
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     mount_all
+    # in the background so that a signal ends the wait at once (the trap
+    # then ends CMD); stdin passed through fd 3, as "&" would take it
+    exec 3<&0
+    in_root "$@" <&3 3<&- &
     set +e
-    in_root "$@"
+    wait $!
     rc=$?
     set -e
     exit $rc
