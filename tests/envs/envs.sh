@@ -14,7 +14,8 @@
 # ENV is bookworm-i386 (Wine 8.0, wine64 + wine32:i386) or trixie (Wine
 # 10.0, amd64 only).  They are kept in PORTRES_ENVS_DIR (default
 # /var/cache/portres-envs); a stamp file written last marks one complete,
-# so an interrupted creation is made again from scratch.  run mounts /proc,
+# so an interrupted creation (or a changed package list) is made again
+# from scratch.  run mounts /proc,
 # /dev (bind), fresh tmpfs on /tmp and /run/user, and the source tree at
 # its own path; they are taken down on exit, error or signal, lazily as a
 # last resort.  Wine inside keeps its server directory in the chroot's
@@ -36,7 +37,7 @@ usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 env_spec() {
     case "$1" in
     bookworm-i386) suite=bookworm; i386=1; pkgs="wine wine64 wine32:i386 wine64-tools procps" ;;
-    trixie)        suite=trixie;   i386=0; pkgs="wine wine64 procps" ;;
+    trixie)        suite=trixie;   i386=0; pkgs="wine wine64 wine64-tools procps" ;;
     *) die "unknown environment '$1' (known: $ENVS)" ;;
     esac
     root="$cache/$1"
@@ -99,8 +100,9 @@ lock() {
 }
 
 make_env() {
-    if [ -f "$stamp" ]; then
-        echo "envs.sh: $1: reusing $root ($(cat "$stamp"))" >&2
+    # reused when complete and made with the same packages
+    if [ -f "$stamp" ] && grep -qxF "packages: $pkgs" "$stamp"; then
+        echo "envs.sh: $1: reusing $root ($(head -n 1 "$stamp"))" >&2
         return 0
     fi
     command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
@@ -130,7 +132,7 @@ make_env() {
     trap - EXIT INT TERM
     echo "$v" >"$root/.portres-wine-version"
     # written last: the env is complete
-    echo "made $(date -u +%Y-%m-%dT%H:%M:%SZ) in $(( $(date +%s) - start )) s, $v" >"$stamp"
+    printf 'made %s in %s s, %s\npackages: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(( $(date +%s) - start ))" "$v" "$pkgs" >"$stamp"
     echo "envs.sh: $1: made in $(( $(date +%s) - start )) s ($v)" >&2
 }
 
@@ -163,7 +165,7 @@ run_env() {
 }
 
 can_make() {
-    [ -f "$stamp" ] && return 0
+    [ -f "$stamp" ] && grep -qxF "packages: $pkgs" "$stamp" && return 0
     [ "$(id -u)" -eq 0 ] || { echo "not root (debootstrap and chroot need root)"; return 1; }
     command -v debootstrap >/dev/null || { echo "debootstrap is not installed"; return 1; }
     command -v wget >/dev/null || { echo "wget is not installed"; return 1; }
