@@ -139,7 +139,7 @@ make_env() {
 # CMD in the chroot with a clean environment (mounts must be up)
 in_root() {
     chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-        HOME=/root TMPDIR=/tmp LANG=C.UTF-8 USER=root LOGNAME=root \
+        HOME=/root TMPDIR=/tmp XDG_RUNTIME_DIR=/run/user/0 LANG=C.UTF-8 USER=root LOGNAME=root \
         ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PORTRES_IN_ENV:+PORTRES_IN_ENV=$PORTRES_IN_ENV} \
         ${PERSIST_COUNT:+PERSIST_COUNT=$PERSIST_COUNT} "$@"
 }
