@@ -12,7 +12,8 @@
  *
  * The child modes "hold", "check", "busy", "pcreate", "plookup" and
  * "pdelete" are used by tests/scripts/kill9.sh (SIGKILL of the Wine
- * process, restart of the wineserver).
+ * process, restart of the wineserver); those and "denied" by wow64.sh
+ * (32- and 64-bit processes in one prefix).
  *
  * Ports: specific blocks only in 44000-45999 (each conformance test file
  * has its own range; kill9.sh passes its own ports, 46000-46499).
@@ -196,6 +197,21 @@ static void child_busy( USHORT port )
         err = acquire( s, port, HOLD_COUNT, &inst );
         ok( err == WSAEADDRINUSE, "busy: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
         if (!err) release( s, inst.Token.Token );
+        closesocket( s );
+    }
+}
+
+/* child denied <port>: explicit TCP and UDP binds to the first port of
+ * the blocks of "hold", held by another process, fail WSAEACCES */
+static void child_denied( USHORT port )
+{
+    int udp, err;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( AF_INET, udp );
+        err = bind_loopback( s, AF_INET, port );
+        ok( err == WSAEACCES, "denied: %s bind to %u: got %d\n", proto_name[udp], port, err );
         closesocket( s );
     }
 }
@@ -562,6 +578,7 @@ START_TEST(crossprocess)
         else if (!strcmp( argv[2], "hold" )) child_hold( port );
         else if (!strcmp( argv[2], "check" )) child_check( port );
         else if (!strcmp( argv[2], "busy" )) child_busy( port );
+        else if (!strcmp( argv[2], "denied" )) child_denied( port );
         else if (!strcmp( argv[2], "pcreate" ) || !strcmp( argv[2], "plookup" ) || !strcmp( argv[2], "pdelete" ))
             child_persistent_op( argv[2], port, argc >= 5 ? strtoul( argv[4], NULL, 10 ) : 0 );
         else ok( 0, "unknown child mode %s\n", argv[2] );

@@ -126,7 +126,7 @@ cleanup() {
     while read -r p s e; do
         timeout 60 "$wine_portres" netsh int ipv4 delete excludedportrange "$p" "$s" $((e - s + 1)) >/dev/null 2>&1
     done <"$tmp/expect"
-    for v in 47300-47302 47310-47319; do timeout 60 "$WINE" reg delete "$key" /v "$v" /f >/dev/null 2>&1; done
+    for v in 47300-47302 47310-47319; do timeout 60 "$WINE" reg delete "$key" /v "$v" /f /reg:64 >/dev/null 2>&1; done
     timeout 60 "$wine_portres" netsh int ipv4 set dynamicport tcp 49152 16384 >/dev/null 2>&1
     timeout 60 wineserver -k >/dev/null 2>&1
     rm -rf "$tmp"
@@ -210,7 +210,7 @@ check $? "no warn:portres line for the truncated journal line" "$tmp/err"
 netsh int ipv4 add excludedportrange tcp 47300 3
 check $rc "add tcp 47300 3 failed (exit $rc)" "$tmp/out"
 timeout 60 wineserver -k; timeout 60 wineserver -w
-timeout 60 "$WINE" reg delete "$key" /v 47300-47302 /f >/dev/null 2>&1
+timeout 60 "$WINE" reg delete "$key" /v 47300-47302 /f /reg:64 >/dev/null 2>&1
 check $? "wine reg delete 47300-47302 failed"
 timeout 60 wineserver -k; timeout 60 wineserver -w
 netsh int ipv4 show excludedportrange protocol=tcp
@@ -222,16 +222,16 @@ start_server
 netsh int ipv4 add excludedportrange tcp 47310 10
 check $rc "add tcp 47310 10 failed (exit $rc)" "$tmp/out"
 kill_server
-timeout 60 "$WINE" reg add "$key" /v 47300-47302 /d 0x8000000000000abc /f >/dev/null 2>&1
-timeout 60 "$WINE" reg add "$key" /v 47310-47319 /d 0x8000000000000abd /f >/dev/null 2>&1
+timeout 60 "$WINE" reg add "$key" /v 47300-47302 /d 0x8000000000000abc /f /reg:64 >/dev/null 2>&1
+timeout 60 "$WINE" reg add "$key" /v 47310-47319 /d 0x8000000000000abd /f /reg:64 >/dev/null 2>&1
 timeout 60 wineserver -k; timeout 60 wineserver -w
 WINEDEBUG=-all,warn+portres netsh int ipv4 show excludedportrange protocol=tcp
 grep -q "^ *47300  *47302 " "$tmp/out" && grep -q "^ *47310  *47319 " "$tmp/out"
 check $? "the hand-made values are not both shown" "$tmp/out"
 grep -q "warn:portres.*47310-47319.*another token\|warn:portres.*47310-47319.*conflicts" "$tmp/err"
 check $? "no warn:portres line for the journal line the hand edit overrides" "$tmp/err"
-timeout 60 "$WINE" reg delete "$key" /v 47300-47302 /f >/dev/null 2>&1
-timeout 60 "$WINE" reg delete "$key" /v 47310-47319 /f >/dev/null 2>&1
+timeout 60 "$WINE" reg delete "$key" /v 47300-47302 /f /reg:64 >/dev/null 2>&1
+timeout 60 "$WINE" reg delete "$key" /v 47310-47319 /f /reg:64 >/dev/null 2>&1
 
 # --- 4. a journal that cannot be written: the change fails, nothing changes --
 start_server
@@ -249,7 +249,7 @@ if [ -f "$journal_dir/journal.txt" ] && [ -w /dev/full ]; then
     check $? "set dynamicport succeeded with the journal on /dev/full" "$tmp/out"
     rm -f "$journal_dir/journal.txt"
     mv "$journal_dir/journal.txt.durability" "$journal_dir/journal.txt"
-    timeout 60 "$WINE" reg query 'HKLM\Software\Wine\Portres\Udp' /v 47400-47404 >/dev/null 2>&1
+    timeout 60 "$WINE" reg query 'HKLM\Software\Wine\Portres\Udp' /v 47400-47404 /reg:64 >/dev/null 2>&1
     [ $? -ne 0 ]
     check $? "the failed add left its registry value"
     verify "after the failed writes"

@@ -13,7 +13,9 @@ trap 'rm -rf "$tmp"' EXIT
 # "ordinal name" pairs of a PE DLL's export table
 exports() { winedump -j export "$1" | awk '/Entry Pt/ { f = 1; next } f && NF >= 3 && $2 ~ /^[0-9]+$/ { print $2, $3 }' | sort -k2; }
 
-builtin_dir=$(ls -d /usr/lib/*/wine/x86_64-windows /usr/lib/wine/x86_64-windows 2>/dev/null | head -n 1)
+# the one holding ws2_32.dll: with wine32 installed, /usr/lib/i386-linux-gnu/wine/x86_64-windows is empty
+builtin_dir=$(ls -d /usr/lib/*/wine/x86_64-windows /usr/lib/wine/x86_64-windows 2>/dev/null |
+    while read -r d; do [ -f "$d/ws2_32.dll" ] && echo "$d"; done | head -n 1)
 for dll in iphlpapi ws2_32; do
     for arch in x86_64 i386; do
         win=win64; [ $arch = i386 ] && win=win32

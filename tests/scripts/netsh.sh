@@ -161,10 +161,10 @@ if [ -f "$stress" ]; then
     done
     # a value added by hand in the registry while a process holds the pool
     # is seen by the next show (issue 8); deleted by hand, it goes
-    wine reg add 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /d 0x8000000000000ab1 /f >/dev/null 2>&1
+    wine reg add 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /d 0x8000000000000ab1 /f /reg:64 >/dev/null 2>&1
     netsh int ipv4 show excludedportrange tcp
     has_line "$(row 46950 46954 '*')" "show tcp after a value was added by hand, the pool held"
-    wine reg delete 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /f >/dev/null 2>&1
+    wine reg delete 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /f /reg:64 >/dev/null 2>&1
     netsh int ipv4 show excludedportrange tcp
     lacks_line "$(row 46950 46954 '*')" "show tcp after the value was deleted by hand, the pool held"
     kill -9 "$hold_pid"

@@ -10,7 +10,7 @@ check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1
 key='HKLM\Software\Wine\Portres\Tcp'
 cleanup() {
     timeout 300 wine stress.exe persist clear "$count" >/dev/null 2>&1
-    for v in 70000-70001 bogus 30000-30001 30010-30011; do wine reg delete "$key" /v "$v" /f >/dev/null 2>&1; done
+    for v in 70000-70001 bogus 30000-30001 30010-30011; do wine reg delete "$key" /v "$v" /f /reg:64 >/dev/null 2>&1; done
 }
 trap cleanup EXIT INT TERM
 
@@ -22,10 +22,10 @@ timeout 300 wine stress.exe persist verify "$count"
 check $? "not every reservation survived wineserver -k"
 
 # corrupt values beside the good ones: out of range, not a block, bad token, wrong type
-wine reg add "$key" /v 70000-70001 /d 0x8000000000000001 /f >/dev/null 2>&1
-wine reg add "$key" /v bogus /d 0x8000000000000002 /f >/dev/null 2>&1
-wine reg add "$key" /v 30000-30001 /d not-a-token /f >/dev/null 2>&1
-wine reg add "$key" /v 30010-30011 /t REG_DWORD /d 5 /f >/dev/null 2>&1
+wine reg add "$key" /v 70000-70001 /d 0x8000000000000001 /f /reg:64 >/dev/null 2>&1
+wine reg add "$key" /v bogus /d 0x8000000000000002 /f /reg:64 >/dev/null 2>&1
+wine reg add "$key" /v 30000-30001 /d not-a-token /f /reg:64 >/dev/null 2>&1
+wine reg add "$key" /v 30010-30011 /t REG_DWORD /d 5 /f /reg:64 >/dev/null 2>&1
 wineserver -k; wineserver -w
 WINEDEBUG=-all,warn+portres timeout 300 wine stress.exe persist verify "$count" >out.txt 2>err.txt
 rc=$?
