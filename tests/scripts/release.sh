@@ -22,7 +22,7 @@ top=${PORTRES_TOP:?PORTRES_TOP is not set}
 tests=0
 failures=0
 check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "release.sh: Test failed: $2"; fi; }
-summary() { echo "release: $tests tests executed (0 marked as todo, $failures failures), ${skipped:-0} skipped."; [ $failures -eq 0 ]; exit $?; }
+summary() { echo "release: $tests tests executed (0 marked as todo, $failures failures), $(( ${skipped:-0} + ${sample_skipped:-0} )) skipped."; [ $failures -eq 0 ]; exit $?; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-release.XXXXXX")
 export WINEPREFIX="$tmp/prefix"
@@ -159,11 +159,18 @@ cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$tmp/app/"
 check $? "the demo failed: $(grep -E 'UNEXPECTED|unimplemented' "$tmp/out" | head -3)"
 check $(grep -q 'UNEXPECTED' "$tmp/out"; [ $? -ne 0 ]; echo $?) "the demo printed UNEXPECTED"
 cc=x86_64-w64-mingw32-gcc
-"$cc" -Wall -Werror -I"$rel/include" -municode -o "$tmp/app/sample.exe" "$top/tests/scripts/release-sample.c" -lws2_32 >"$tmp/out" 2>&1
-check $? "the sample does not build against the tarball's include/: $(head -5 "$tmp/out")"
-(cd "$tmp/app" && timeout 120 wine sample.exe 0 16) >"$tmp/out" 2>&1
-check $? "the sample failed: $(tr -d '\r' <"$tmp/out" | head -5)"
-check $(tr -d '\r' <"$tmp/out" | grep -q '^sample: port [0-9]* in block'; echo $?) "the sample's port: $(tr -d '\r' <"$tmp/out" | tail -1)"
+sample_skipped=0
+if command -v "$cc" >/dev/null 2>&1; then
+    "$cc" -Wall -Werror -I"$rel/include" -municode -o "$tmp/app/sample.exe" "$top/tests/scripts/release-sample.c" -lws2_32 >"$tmp/out" 2>&1
+    check $? "the sample does not build against the tarball's include/: $(head -5 "$tmp/out")"
+    (cd "$tmp/app" && timeout 120 wine sample.exe 0 16) >"$tmp/out" 2>&1
+    check $? "the sample failed: $(tr -d '\r' <"$tmp/out" | head -5)"
+    check $(tr -d '\r' <"$tmp/out" | grep -q '^sample: port [0-9]* in block'; echo $?) "the sample's port: $(tr -d '\r' <"$tmp/out" | tail -1)"
+else
+    # the test environments of tests/envs hold Wine only: the host's run builds and runs it
+    echo "release.sh: Tests skipped: no $cc here: the sample (acquire, associate, bind) is not built"
+    sample_skipped=1
+fi
 
 # a second install keeps the first one's backup: what was there before portres
 timeout 300 sh "$rel/setup_portres.sh" install >/dev/null 2>&1
@@ -228,8 +235,10 @@ if command -v winetricks >/dev/null 2>&1; then
     check $([ -z "$r" ]; echo $?) "after winetricks: $r"
     ov="$(override '*ws2_32') $(override '*iphlpapi')"
     check $([ "$ov" = "=native,builtin =native,builtin" ]; echo $?) "overrides after winetricks: '$ov'"
-    (cd "$tmp/app" && timeout 120 wine sample.exe 0 16) >"$tmp/out" 2>&1
-    check $? "the sample failed after winetricks: $(tr -d '\r' <"$tmp/out" | head -5)"
+    if [ $sample_skipped -eq 0 ]; then
+        (cd "$tmp/app" && timeout 120 wine sample.exe 0 16) >"$tmp/out" 2>&1
+        check $? "the sample failed after winetricks: $(tr -d '\r' <"$tmp/out" | head -5)"
+    fi
     # the installed package's layout, <arch>-windows: from a bare prefix again
     mkdir -p "$tmp/pkg/x86_64-windows" "$tmp/pkg/i386-windows"
     cp "$rel"/x64/* "$tmp/pkg/x86_64-windows/" && cp "$rel"/x32/* "$tmp/pkg/i386-windows/"
