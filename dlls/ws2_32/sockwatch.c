@@ -186,7 +186,7 @@ UINT64 watch_socket( SOCKET s )
         WARN( "socket %#Ix: not watched (%u sockets are)\n", s, watch_count );
         return id;
     }
-    swprintf( name, ARRAYSIZE(name), PORTRES_SOCKET_EVENT_FMT, GetCurrentProcessId(), (unsigned long long)id );
+    swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_SOCKET_EVENT_FMT), GetCurrentProcessId(), (unsigned long long)id );
     if (!(w->event = CreateEventW( NULL, TRUE, FALSE, name )))
     {
         ReleaseSRWLockExclusive( &watch_lock );

@@ -15,9 +15,6 @@
 #include "shared.h"
 #include "debug.h"
 
-#define POOL_SECTION_NAME L"Global\\portres-pool-1"
-#define POOL_MUTEX_NAME   L"Global\\portres-mutex-1"
-#define OWNER_EVENT_FMT   L"Global\\portres-owner-1-%lu"
 
 static HANDLE pool_section, pool_mutex, owner_event;
 static struct portres_pool *pool_view;
@@ -39,9 +36,9 @@ static BOOL open_pool( void )
     void *view;
 
     if (pool_view) return TRUE;
-    if (!(mutex = CreateMutexW( NULL, FALSE, POOL_MUTEX_NAME ))) goto fail;
+    if (!(mutex = CreateMutexW( NULL, FALSE, PORTRES_W(PORTRES_POOL_MUTEX_NAME) ))) goto fail;
     if (!(section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0,
-                                        sizeof(struct portres_pool), POOL_SECTION_NAME )))
+                                        sizeof(struct portres_pool), PORTRES_W(PORTRES_POOL_SECTION_NAME) )))
     {
         CloseHandle( mutex );
         goto fail;
@@ -163,7 +160,7 @@ DWORD portres_self_owner( struct portres_pool *pool )
         HANDLE event;
 
         if (!owner) continue;
-        swprintf( name, ARRAYSIZE(name), OWNER_EVENT_FMT, owner );
+        swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_OWNER_EVENT_FMT), owner );
         if (!(event = CreateEventW( NULL, TRUE, FALSE, name ))) break;
         if (GetLastError() == ERROR_ALREADY_EXISTS)
         {
@@ -192,7 +189,7 @@ BOOL portres_owner_alive( DWORD owner )
     HANDLE event;
 
     if (owner == self_owner) return TRUE;
-    swprintf( name, ARRAYSIZE(name), OWNER_EVENT_FMT, owner );
+    swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_OWNER_EVENT_FMT), owner );
     if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name )))
         return GetLastError() != ERROR_FILE_NOT_FOUND;
     CloseHandle( event );
@@ -210,7 +207,7 @@ BOOL portres_socket_alive( const struct portres_reservation *res )
     DWORD ret;
 
     if (res->persistent || !res->socket) return TRUE;
-    swprintf( name, ARRAYSIZE(name), PORTRES_SOCKET_EVENT_FMT, (unsigned long)res->pid,
+    swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_SOCKET_EVENT_FMT), (unsigned long)res->pid,
               (unsigned long long)res->socket );
     if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name ))) return TRUE;  /* not watched, or its process ended */
     ret = WaitForSingleObject( event, 0 );

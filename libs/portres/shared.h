@@ -10,17 +10,11 @@
 #include <windows.h>
 
 #include "pool.h"
+#include "names.h"
 
 /* ports in network byte order <-> host order (x86 is little-endian) */
 #define portres_ntohs( x ) ((USHORT)__builtin_bswap16( x ))
 #define portres_htons( x ) ((USHORT)__builtin_bswap16( x ))
-
-#define PORTRES_REGISTRY_KEY L"Software\\Wine\\Portres"
-
-/* the event of a watched socket (ws2_32 sockwatch.c), by the owner's
- * process id and the watch id kept in the reservation's socket field:
- * signalled once the socket's last handle is closed */
-#define PORTRES_SOCKET_EVENT_FMT L"Global\\portres-sock-1-%lu-%llu"
 
 struct portres_pool *portres_lock( void );
 void portres_unlock( void );

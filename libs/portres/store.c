@@ -41,11 +41,10 @@
 #include "journal.h"
 #include "debug.h"
 
-#define STORE_SECTION_NAME L"Global\\portres-store-1"
 #define JOURNAL_READ_MAX (16 * 1024 * 1024)
 
-static const WCHAR *const proto_keys[PORTRES_PROTO_COUNT] = { L"Tcp", L"Udp" };
-static const char *const dynamic_values[PORTRES_PROTO_COUNT] = { "TcpDynamicPortRange", "UdpDynamicPortRange" };
+static const WCHAR *const proto_keys[PORTRES_PROTO_COUNT] = { PORTRES_W(PORTRES_REGISTRY_TCP_NAME), PORTRES_W(PORTRES_REGISTRY_UDP_NAME) };
+static const char *const dynamic_values[PORTRES_PROTO_COUNT] = { PORTRES_TCP_DYNAMIC_VALUE, PORTRES_UDP_DYNAMIC_VALUE };
 
 /* the keys whose last-write times tell a hand edit from our own writes */
 enum { KEY_ROOT, KEY_TCP, KEY_UDP, KEY_ACTIVE_TCP, KEY_ACTIVE_UDP, KEY_COUNT };
@@ -65,8 +64,9 @@ static LONG open_key( int which, BOOL create, HKEY *key )
 {
     static const WCHAR *const paths[KEY_COUNT] =
     {
-        PORTRES_REGISTRY_KEY, PORTRES_REGISTRY_KEY L"\\Tcp", PORTRES_REGISTRY_KEY L"\\Udp",
-        PORTRES_REGISTRY_KEY L"\\Active\\Tcp", PORTRES_REGISTRY_KEY L"\\Active\\Udp",
+        PORTRES_W(PORTRES_REGISTRY_KEY), PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY),
+        PORTRES_W(PORTRES_REGISTRY_ACTIVE_KEY "\\" PORTRES_REGISTRY_TCP_NAME),
+        PORTRES_W(PORTRES_REGISTRY_ACTIVE_KEY "\\" PORTRES_REGISTRY_UDP_NAME),
     };
     LONG err;
 
@@ -76,7 +76,7 @@ static LONG open_key( int which, BOOL create, HKEY *key )
     {
         HKEY parent;
 
-        if ((err = RegCreateKeyExW( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY L"\\Active", 0, NULL,
+        if ((err = RegCreateKeyExW( HKEY_LOCAL_MACHINE, PORTRES_W(PORTRES_REGISTRY_ACTIVE_KEY), 0, NULL,
                                     REG_OPTION_VOLATILE, KEY_READ | KEY_WRITE | KEY_WOW64_64KEY, NULL,
                                     &parent, NULL )))
             return err;
@@ -111,7 +111,7 @@ static struct store_shared *get_store_shared( void )
 
     if (store_shared) return store_shared;
     if (!(section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(struct store_shared),
-                                        STORE_SECTION_NAME )))
+                                        PORTRES_W(PORTRES_STORE_SECTION_NAME) )))
         return NULL;
     /* the section is kept open for the life of the process */
     if (!(view = MapViewOfFile( section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(struct store_shared) )))
@@ -140,7 +140,7 @@ static BOOL arm_notify( void )
 {
     if (!notify_event && !(notify_event = CreateEventW( NULL, TRUE, FALSE, NULL ))) return FALSE;
     if (!notify_key &&
-        RegCreateKeyExW( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY, 0, NULL, 0, KEY_NOTIFY | KEY_WOW64_64KEY,
+        RegCreateKeyExW( HKEY_LOCAL_MACHINE, PORTRES_W(PORTRES_REGISTRY_KEY), 0, NULL, 0, KEY_NOTIFY | KEY_WOW64_64KEY,
                          NULL, &notify_key, NULL ))
         return FALSE;
     ResetEvent( notify_event );
@@ -276,7 +276,7 @@ static BOOL journal_path( WCHAR *path, const WCHAR *name )
     UINT len = GetWindowsDirectoryW( path, MAX_PATH );
 
     if (!len || len + 32 > MAX_PATH) return FALSE;
-    wcscpy( path + len, L"\\portres" );
+    wcscpy( path + len, L"\\" PORTRES_W(PORTRES_JOURNAL_DIR) );
     CreateDirectoryW( path, NULL );
     wcscat( path, L"\\" );
     wcscat( path, name );
@@ -293,7 +293,7 @@ static DWORD journal_append( const char *line, DWORD len, LARGE_INTEGER *size )
     DWORD done = 0, err = NO_ERROR;
 
     size->QuadPart = 0;
-    if (!journal_path( path, L"journal.txt" )) return ERROR_PATH_NOT_FOUND;
+    if (!journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) )) return ERROR_PATH_NOT_FOUND;
     file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_ALWAYS,
                         FILE_ATTRIBUTE_NORMAL, NULL );
     if (file == INVALID_HANDLE_VALUE) return GetLastError();
@@ -321,7 +321,7 @@ static char *journal_read( DWORD *len )
     char *text = NULL;
 
     *len = 0;
-    if (!journal_path( path, L"journal.txt" )) return NULL;
+    if (!journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) )) return NULL;
     file = CreateFileW( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
     if (file == INVALID_HANDLE_VALUE) return NULL;
     if (GetFileSizeEx( file, &size ) && size.QuadPart <= JOURNAL_READ_MAX &&
@@ -340,7 +340,7 @@ static char *journal_read( DWORD *len )
 static void read_generation( HKEY root, uint64_t *gen )
 {
     DWORD size = sizeof(*gen), type;
-    if (RegQueryValueExW( root, L"Generation", NULL, &type, (BYTE *)gen, &size ) || type != REG_QWORD) *gen = 0;
+    if (RegQueryValueExW( root, PORTRES_W(PORTRES_GENERATION_VALUE), NULL, &type, (BYTE *)gen, &size ) || type != REG_QWORD) *gen = 0;
 }
 
 /* the registry's persistent list, dynamic ranges and generation */
@@ -422,7 +422,7 @@ static void restore_value( const struct saved_value *saved )
 
 static LONG set_generation( HKEY root, uint64_t gen )
 {
-    return RegSetValueExW( root, L"Generation", 0, REG_QWORD, (const BYTE *)&gen, sizeof(gen) );
+    return RegSetValueExW( root, PORTRES_W(PORTRES_GENERATION_VALUE), 0, REG_QWORD, (const BYTE *)&gen, sizeof(gen) );
 }
 
 /* write the snapshot of the registry's list as the new journal */
@@ -436,7 +436,7 @@ static void journal_compact( void )
     DWORD done, err = NO_ERROR;
     int len;
 
-    if (!list || !journal_path( path, L"journal.txt" ) || !journal_path( tmp, L"journal.tmp" ))
+    if (!list || !journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) ) || !journal_path( tmp, PORTRES_W(PORTRES_JOURNAL_TMP) ))
     {
         free( list );
         return;
@@ -529,7 +529,7 @@ static LONG store_change( struct portres_journal_entry *e )
     if (e->op == PORTRES_JOURNAL_DYN) key = root;
     read_generation( root, &e->gen );
     e->gen++;
-    save_value( &old_gen, root, "Generation" );
+    save_value( &old_gen, root, PORTRES_GENERATION_VALUE );
     save_value( &old_value, key, e->op == PORTRES_JOURNAL_DYN ? dynamic_values[e->proto] : name );
 
     if (e->op == PORTRES_JOURNAL_DYN)

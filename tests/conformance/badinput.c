@@ -29,6 +29,7 @@
 
 #include "test.h"
 #include "pool.h"
+#include "names.h"
 
 #ifndef SIO_ACQUIRE_PORT_RESERVATION
 #define SIO_ACQUIRE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 100)
@@ -86,7 +87,7 @@ static void *readonly_page;
 
 static void reg_snapshot( char *buf, size_t size )
 {
-    static const WCHAR *const keys[2] = { L"Software\\Wine\\Portres\\Tcp", L"Software\\Wine\\Portres\\Udp" };
+    static const WCHAR *const keys[2] = { PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY) };
     size_t len = 0;
 
     buf[0] = 0;
@@ -493,7 +494,7 @@ static BOOL setup( void )
         win_skip( "not Wine: no portres pool or registry list, only the error codes are checked\n" );
         return TRUE;
     }
-    pool_section = OpenFileMappingW( FILE_MAP_READ, FALSE, L"Global\\portres-pool-1" );
+    pool_section = OpenFileMappingW( FILE_MAP_READ, FALSE, PORTRES_W(PORTRES_POOL_SECTION_NAME) );
     ok( pool_section != NULL, "cannot open the pool section, error %lu\n", GetLastError() );
     if (!pool_section) return TRUE;
     pool_view = MapViewOfFile( pool_section, FILE_MAP_READ, 0, 0, sizeof(struct portres_pool) );

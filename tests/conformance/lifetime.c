@@ -20,6 +20,7 @@
 #include <stdlib.h>
 
 #include "util.h"
+#include "names.h"
 
 #define WIN_CLOSEHANDLE 47000
 #define WIN_DUPLICATE   47200
@@ -337,7 +338,7 @@ static unsigned int count_owners( void )
         WCHAR name[64];
         HANDLE event;
 
-        swprintf( name, ARRAYSIZE(name), L"Global\\portres-owner-1-%u", i );
+        swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_OWNER_EVENT_FMT), (unsigned long)i );
         if ((event = OpenEventW( SYNCHRONIZE, FALSE, name ))) { n++; CloseHandle( event ); }
     }
     return n;
@@ -477,7 +478,7 @@ static void test_owner_ids( void )
 /* a process that ends while another holds the pool lock does not wait for it */
 static void test_exit_unlocked( void )
 {
-    HANDLE mutex = OpenMutexW( SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, L"Global\\portres-mutex-1" );
+    HANDLE mutex = OpenMutexW( SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, PORTRES_W(PORTRES_POOL_MUTEX_NAME) );
     HANDLE ready, quit, child;
     DWORD ret;
 

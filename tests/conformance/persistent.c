@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "util.h"
+#include "names.h"
 
 #define WIN_BASIC     40000
 #define WIN_INVALID   40200
@@ -677,7 +678,7 @@ static void test_not_admin( void )
  * one line per change made through the API */
 static void test_registry_hand_edit( void )
 {
-    static const char key_name[] = "Software\\Wine\\Portres\\Tcp";
+    static const char key_name[] = PORTRES_REGISTRY_TCP_KEY;
     char name[16], path[MAX_PATH], *text;
     INET_PORT_RESERVATION_INSTANCE inst;
     ULONG64 token = 0, found;
@@ -738,7 +739,7 @@ static void test_registry_hand_edit( void )
 
     /* the change made through the API is in the journal */
     GetWindowsDirectoryA( path, sizeof(path) );
-    strcat( path, "\\portres\\journal.txt" );
+    strcat( path, "\\" PORTRES_JOURNAL_DIR "\\" PORTRES_JOURNAL_FILE );
     file = CreateFileA( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
     ok( file != INVALID_HANDLE_VALUE, "no journal %s, error %lu\n", path, GetLastError() );
     if (file == INVALID_HANDLE_VALUE) return;

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "names.h"
 
 #define PERSIST_PORT 48500   /* persistent blocks: TCP 48500-48501, UDP 48500-48501 */
 #define NEW_PORT     48510   /* blocks a non-administrator fails to create: 48510-48511 */
@@ -351,7 +352,7 @@ static void test_runtime_token_other_process( void )
 /* the registry's persistent list of a Wine prefix, as text ("" elsewhere) */
 static void registry_snapshot( char *buf, size_t size )
 {
-    static const WCHAR *const keys[] = { L"Software\\Wine\\Portres\\Tcp", L"Software\\Wine\\Portres\\Udp" };
+    static const WCHAR *const keys[] = { PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY) };
     size_t len = 0;
 
     buf[0] = 0;

@@ -27,6 +27,7 @@
 #include <iphlpapi.h>
 
 #include "pool.h"
+#include "names.h"
 
 #define BASE_PORT  47000
 #define PORT_SPAN  100
@@ -160,7 +161,7 @@ static int worker( int id, int cycles, DWORD seconds )
 /* live reservations in the pool, read from its section */
 static int count_live( void )
 {
-    HANDLE map = OpenFileMappingW( FILE_MAP_READ, FALSE, L"Global\\portres-pool-1" );
+    HANDLE map = OpenFileMappingW( FILE_MAP_READ, FALSE, PORTRES_W(PORTRES_POOL_SECTION_NAME) );
     const struct portres_pool *pool;
     int live;
 
