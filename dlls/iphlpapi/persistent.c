@@ -16,6 +16,8 @@
 
 #include "iphlpapi_private.h"
 #include "shared.h"
+#include "admin.h"
+#include "store.h"
 #include "portcheck.h"
 #include "debug.h"
 

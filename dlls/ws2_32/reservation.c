@@ -1,16 +1,25 @@
 /*
- * Runtime port reservations: the three WSAIoctl codes (SPEC §3)
+ * Runtime port reservations: the three WSAIoctl codes (SPEC §3), the
+ * tokens this process acquired, and the end of both with their sockets
  *
  * A runtime reservation is a slot of the shared pool owned by this
  * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with the
  * last handle of the acquiring socket (closesocket here, anything else
  * through the socket's watch, sockwatch.c), or with the process (another
  * process reclaims it once the owner event is gone, see shared.c).
+ *
+ * Called by the hooks (socket.c) and the bind policy (bind.c); calls the
+ * associations (association.c), the socket watch (sockwatch.c, which
+ * calls back through the function given to watch_socket) and the socket
+ * cache.  Every function returns 0 or a Winsock error code.
  */
 
 #include <stdlib.h>
 
 #include "ws2_32_private.h"
+#include "admin.h"
+#include "kernel.h"
+#include "store.h"
 #include "portcheck.h"
 #include <winternl.h>
 #include "debug.h"
@@ -54,10 +63,10 @@ static void forget_acquired( UINT64 token )
     ReleaseSRWLockExclusive( &acquired_lock );
 }
 
-/* forget_socket_acquired: the handle value s no longer names the socket
- * its tokens were acquired on (closed while a copy lives on, or reused):
- * they stay in the pool until that socket's last handle closes */
-void forget_socket_acquired( SOCKET s )
+/* the handle value s no longer names the socket its tokens were acquired
+ * on (closed while a copy lives on, or reused): they stay in the pool
+ * until that socket's last handle closes */
+static void forget_socket_acquired( SOCKET s )
 {
     if (!acquired_count) return;
     AcquireSRWLockExclusive( &acquired_lock );
@@ -89,10 +98,11 @@ static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 wa
     return n;
 }
 
-/* release_socket_reservations: closesocket of s: end the runtime
- * reservations acquired on s if this is its last handle (a DuplicateHandle
- * or WSADuplicateSocket copy keeps them, SPEC §3).  Returns NULL, or an
- * event to wait for once the socket is closed (socket_closing), then close. */
+/* release_socket_reservations: closesocket of s: its association ends,
+ * and the runtime reservations acquired on s if this is its last handle
+ * (a DuplicateHandle or WSADuplicateSocket copy keeps them, SPEC §3).
+ * Returns NULL, or an event to wait for once the socket is closed
+ * (socket_closing), then close. */
 HANDLE release_socket_reservations( SOCKET s )
 {
     struct portres_pool *pool;
@@ -100,6 +110,7 @@ HANDLE release_socket_reservations( SOCKET s )
     HANDLE closed;
     BOOL found = FALSE;
 
+    forget_socket( s );
     if (!socket_closing( s, &closed ) || !acquired_count)
     {
         forget_socket_acquired( s );
@@ -115,11 +126,23 @@ HANDLE release_socket_reservations( SOCKET s )
     return closed;
 }
 
-/* socket_gone: the watcher saw the last handle of a watched socket close
- * (closesocket of a copy, CloseHandle, WSACleanup): its reservations end,
- * and what this process remembered under its handle value s
+/* socket_created: a socket (host value s) was just created or accepted:
+ * any socket that had this handle value before is closed, so nothing this
+ * process remembered under it (association, acquired tokens, watch)
+ * applies to the new one.  The old socket's reservations end with its
+ * last handle, through its watch. */
+void socket_created( SOCKET s )
+{
+    unwatch_handle( s );
+    forget_socket( s );
+    forget_socket_acquired( s );
+}
+
+/* the watch callback: the watcher saw the last handle of a watched socket
+ * close (closesocket of a copy, CloseHandle, WSACleanup): its reservations
+ * end, and what this process remembered under its handle value s
  * (INVALID_SOCKET if that value names another socket by now) is dropped */
-void socket_gone( UINT64 watch, SOCKET s )
+static void socket_gone( UINT64 watch, SOCKET s )
 {
     struct portres_pool *pool;
     unsigned int released = 0;
@@ -161,26 +184,19 @@ static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
     return portres_port_is_free( &api, proto, port );
 }
 
-/* wildcard: a block of count ports inside the dynamic port range, free of
+/* wildcard: a block of count ports of the dynamic port range, free of
  * reservations (in the pool as read without the lock) and of bound ports
- * (test binds), from a random place; first in the part the kernel does not
- * pick implicit binds from, so that the binds of everyone else need no
- * checking.  FALSE if there is none. */
+ * (test binds), chosen by the pool's one picker: first in the part the
+ * kernel does not pick implicit binds from, so that the binds of everyone
+ * else need no checking.  FALSE if there is none. */
 static BOOL find_wildcard( const struct portres_pool *pool, enum portres_proto proto, USHORT count, USHORT *start )
 {
-    uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
-    uint32_t kernel_first, kernel_last, offset, first;
+    uint32_t kernel_first, kernel_last;
     LARGE_INTEGER now;
 
     QueryPerformanceCounter( &now );
-    offset = (uint32_t)now.QuadPart * 2654435761u;
     portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
-    first = max( kernel_last + 1, dyn_first );
-    if (kernel_last < dyn_last && dyn_last - first + 1 >= count &&
-        portres_pool_find_free( pool, proto, count, first, dyn_last - first + 1, offset, port_is_free, NULL, start ))
-        return TRUE;
-    return portres_pool_find_free( pool, proto, count, dyn_first, pool->dyn_count[proto], offset, port_is_free,
-                                   NULL, start );
+    return portres_pool_pick( pool, proto, count, kernel_last, (uint32_t)now.QuadPart, port_is_free, NULL, start ) > 0;
 }
 
 #define ACQUIRE_TRIES 8  /* wildcard blocks taken by another process between the look and the lock */
@@ -200,7 +216,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     int err = 0;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
-    watch = watch_socket( s );  /* not under the pool lock: the watcher takes it */
+    watch = watch_socket( s, socket_gone );  /* not under the pool lock: the watcher takes it */
     portres_kernel_refresh();   /* what the kernel skips may have changed since (sync-kernel) */
     if (!wildcard)
     {
@@ -329,7 +345,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
     else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
-    if (!err) watch_socket( s );  /* its association ends with its last handle */
+    if (!err) watch_socket( s, socket_gone );  /* its association ends with its last handle */
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
     return err;
 }
@@ -394,8 +410,8 @@ static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPE
     return ret ? WSAEINVAL : 0;
 }
 
-/* port_reservation_ioctl: WSAIoctl for the three codes; returns 0 or
- * SOCKET_ERROR with the error set (see the WSAIoctl comment) */
+/* port_reservation_ioctl: WSAIoctl for the three codes; returns 0 or a
+ * Winsock error (see the comment of WSAIoctl in socket.c) */
 int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
                             DWORD *ret_size, OVERLAPPED *overlapped,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
@@ -434,56 +450,5 @@ done:
     if (ret_size && !IsBadWritePtr( ret_size, sizeof(*ret_size) )) *ret_size = bytes;
     TRACE( "socket %#Ix code %#lx in %p %lu out %p %lu overlapped %p -> %d\n", s, code, in, in_size,
            out, out_size, overlapped, err );
-    if (err)
-    {
-        SetLastError( err );
-        return SOCKET_ERROR;
-    }
-    return 0;
-}
-
-/***********************************************************************
- *      WSAIoctl (WS2_32.70)
- *
- * SIO_ACQUIRE_PORT_RESERVATION (in INET_PORT_RANGE, StartPort in network
- * byte order, 0 for any block of the dynamic port range; out
- * INET_PORT_RESERVATION_INSTANCE), SIO_RELEASE_PORT_RESERVATION and
- * SIO_ASSOCIATE_PORT_RESERVATION (in INET_PORT_RESERVATION_TOKEN) are
- * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
- * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
- * lpOverlapped the call completes at once and is also reported through
- * hEvent, the completion routine (APC) or the completion port, each with
- * the call's byte count (16 for acquire, 0 for the others).
- *
- * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
- * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),
- * WSAEFAULT (NULL or unreadable input, unwritable output or ret_size),
- * WSAEINVAL (input or acquire's output too short, count 0 or block past
- * 65535, unknown/0/persistent token on release, unknown/0 token or other
- * protocol on associate, socket already bound on associate),
- * WSAEADDRINUSE (acquire: block overlaps a reservation or a bound port, or
- * no free block), WSAEACCES (another process's runtime token; a persistent
- * token without administrator rights), WSAENOBUFS (pool full).
- * Source: SPEC §3; learn.microsoft.com SIO_ACQUIRE_PORT_RESERVATION,
- * SIO_RELEASE_PORT_RESERVATION, SIO_ASSOCIATE_PORT_RESERVATION.
- */
-int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
-                             DWORD *ret_size, OVERLAPPED *overlapped,
-                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
-{
-    switch (code)
-    {
-    case SIO_ACQUIRE_PORT_RESERVATION:
-    case SIO_RELEASE_PORT_RESERVATION:
-    case SIO_ASSOCIATE_PORT_RESERVATION:
-        return port_reservation_ioctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
-    case SIO_GET_EXTENSION_FUNCTION_POINTER:
-    {
-        int ret = builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
-        if (!ret && in && in_size >= sizeof(GUID) && out && out_size >= sizeof(void *))
-            *(void **)out = wrap_extension( in, *(void **)out );
-        return ret;
-    }
-    }
-    return builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+    return err;
 }

@@ -1,22 +1,13 @@
 /*
- * Sockets associated with a reservation, and what reservations do to the
- * binds of everyone else: bind and the implicit binds
+ * The hooks: every Winsock entry point portres changes, thin
  *
- * SIO_ASSOCIATE_PORT_RESERVATION records (socket, token) here, in this
- * process only; bind and the implicit binds of connect, WSAConnect,
- * ConnectEx, WSAConnectByName/List, sendto, WSASendTo and WSASendMsg then
- * take the socket's port from the reservation's block (SPEC §3).  Sockets
- * never associated pay one unlocked read.
- *
- * Every other socket: while reservations of its protocol are live where
- * the kernel picks ephemeral ports, the port-0 bind and the implicit binds
- * above are made by portres with a port outside every reservation (SPEC
- * §4).  listen is no implicit bind and is Wine's builtin's.  With no
- * reservation live, every call costs no wineserver round trip more than
- * the builtin's.
- *
- * Helpers return 0 or a Winsock error code; the WINAPI entry points set
- * the error and return SOCKET_ERROR (or FALSE).
+ * Each WINAPI function here checks nothing itself: it calls the bind
+ * policy (bind.c), the runtime reservations (reservation.c) and the socket
+ * cache (sockinfo.c), and Wine's builtin for the rest.  Calls go one way:
+ * hooks -> bind policy -> reservations -> socket watch; nothing below
+ * calls back up.  The helpers below return 0 or a Winsock error code;
+ * only these entry points set the thread's error and return SOCKET_ERROR
+ * (or FALSE, or INVALID_SOCKET).
  */
 
 #include <stdlib.h>
@@ -24,298 +15,113 @@
 #include "ws2_32_private.h"
 #include "debug.h"
 
-/* the protocols an implicit-bind path binds for, and whether portres may
- * bind a socket that is not associated (ConnectEx: no, it needs a bound
- * socket on Windows) */
-#define IMPLICIT_TCP             0x1
-#define IMPLICIT_UDP             0x2
-#define IMPLICIT_ASSOCIATED_ONLY 0x4
-
-static unsigned int proto_flag( enum portres_proto proto )
+/* the implicit bind of an implicit-bind path: TRUE (the error set, and
+ * traced) when it failed and the call must fail without reaching the
+ * builtin */
+static BOOL implicit_bind_failed( SOCKET s, unsigned int flags )
 {
-    return proto == PORTRES_TCP ? IMPLICIT_TCP : IMPLICIT_UDP;
+    int err = bind_implicit( s, flags );
+
+    if (!err) return FALSE;
+    TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
+    SetLastError( err );
+    return TRUE;
 }
 
-/* a private copy of a caller's address, with the port to be changed: the
- * whole len bytes, so that the builtin reads exactly what it would read
- * from the caller (on the heap when longer than SOCKADDR_STORAGE) */
-struct addr_copy
+/* a socket just created (family -1: from a protocol info structure):
+ * nothing remembered under its handle value applies to it any more */
+static void new_socket( SOCKET s, int family, int type, int protocol )
 {
-    struct sockaddr_storage local;
-    struct sockaddr *addr;
-    int len;
-};
-
-static int copy_addr( struct addr_copy *copy, const struct sockaddr *addr, int len )
-{
-    copy->len = len;
-    copy->addr = (struct sockaddr *)&copy->local;
-    if (len > (int)sizeof(copy->local) && !(copy->addr = malloc( len ))) return WSAENOBUFS;
-    memcpy( copy->addr, addr, len );
-    return 0;
+    if (s == INVALID_SOCKET) return;
+    socket_created( s );
+    note_socket( s, family, type, protocol );
 }
 
-static void free_addr( struct addr_copy *copy )
+/* a socket just accepted on listener */
+static void accepted_socket( SOCKET listener, SOCKET s )
 {
-    if (copy->addr != (struct sockaddr *)&copy->local) free( copy->addr );
+    if (s == INVALID_SOCKET) return;
+    socket_created( s );
+    note_accepted_socket( listener, s );
 }
 
-static void set_port( struct sockaddr *addr, USHORT port )
-{
-    if (addr->sa_family == AF_INET) ((struct sockaddr_in *)addr)->sin_port = port;
-    else ((struct sockaddr_in6 *)addr)->sin6_port = port;
-}
-
-static USHORT addr_port( const struct sockaddr *addr )
-{
-    return addr->sa_family == AF_INET ? ((const struct sockaddr_in *)addr)->sin_port
-                                      : ((const struct sockaddr_in6 *)addr)->sin6_port;
-}
-
-static BOOL addr_usable( const struct sockaddr *addr, int len, int family )
-{
-    int need = family == AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
-    return addr && len >= need && !IsBadReadPtr( addr, need ) && addr->sa_family == family;
-}
-
-/* Wine's builtin bind; 0 or its Winsock error */
-static int builtin_bind( SOCKET s, const struct sockaddr *addr, int len )
-{
-    if (builtin.bind( s, addr, len )) return builtin.WSAGetLastError();
-    socket_bound( s );
-    return 0;
-}
-
-/* bind s to the copied address with port (host order): 0, or the
- * builtin's error (WSAEINVAL: s is bound already) */
-static int try_port( SOCKET s, struct addr_copy *copy, USHORT port )
-{
-    set_port( copy->addr, portres_htons( port ) );
-    return builtin_bind( s, copy->addr, copy->len );
-}
-
-/* bind s to addr with each port of the block (host order) in turn until
- * one is free: 0, WSAEADDRINUSE (none free), WSAENOBUFS, or the builtin's
- * error (WSAEINVAL when s is bound already).  When none is, two more
- * passes follow, 2 and 4 ms later: another process's acquire may hold a
- * port of the block for a moment with its in-use check (a test bind made
- * before the pool lock, when the block was not yet reserved). */
-static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT start, USHORT count )
-{
-    struct addr_copy copy;
-    int err;
-
-    if ((err = copy_addr( &copy, addr, len ))) return err;
-    err = WSAEADDRINUSE;
-    for (unsigned int pass = 0; pass < 3 && err == WSAEADDRINUSE; pass++)
-    {
-        if (pass) Sleep( 2 * pass );
-        for (unsigned int i = 0; i < count; i++)
-        {
-            err = try_port( s, &copy, start + i );
-            if (err != WSAEADDRINUSE && err != WSAEACCES) break;
-            err = WSAEADDRINUSE;
-        }
-    }
-    free_addr( &copy );
-    if (err == WSAEADDRINUSE) TRACE( "socket %#Ix: no free port in %u+%u: WSAEADDRINUSE\n", s, start, count );
-    else if (!err) TRACE( "socket %#Ix bound in %u+%u\n", s, start, count );
-    return err;
-}
-
-/* the pool when reservations are live at all, else NULL: the common case,
- * one unlocked read and no wineserver round trip */
-static const struct portres_pool *live_pool( void )
-{
-    const struct portres_pool *pool = portres_pool_view();
-
-    if (!pool || !(pool->live[PORTRES_TCP] | pool->live[PORTRES_UDP])) return NULL;
-    return pool;
-}
-
-/* the pool, when reservations of the socket's protocol are live and so
- * binds of s must be checked; NULL otherwise */
-static const struct portres_pool *enforcing( SOCKET s, enum portres_proto *proto, int *family )
-{
-    const struct portres_pool *pool = live_pool();
-
-    if (!pool || socket_protocol( s, proto, family )) return NULL;
-    return pool->live[*proto] ? pool : NULL;
-}
-
-/* TRUE if the kernel, left to pick the port of a port-0 or implicit bind,
- * could pick a reserved one: only then must portres pick it instead.  The
- * kernel picks from its ephemeral range and skips its own reserved ports
- * (where `wine-portres sync-kernel` puts the reservations). */
-static BOOL kernel_may_pick_reserved( const struct portres_pool *pool, enum portres_proto proto )
-{
-    uint32_t first, last;
-
-    portres_kernel_ephemeral_range( &first, &last );
-    return portres_pool_any_reserved( pool, proto, first, last, portres_kernel_reserved_ports() );
-}
-
-/* walk first..first+count-1 (host order) from a random place, trying the
- * ports outside every reservation of proto, at most *tries binds: 0, or
- * WSAEADDRINUSE when every port tried was taken, or another error of the
- * builtin's bind (WSAEINVAL: s is bound already) */
-static int bind_in_range( const struct portres_pool *pool, enum portres_proto proto, SOCKET s,
-                          struct addr_copy *copy, uint32_t first, uint32_t count, unsigned int *tries )
-{
-    LARGE_INTEGER now;
-    uint32_t offset;
-    int err;
-
-    QueryPerformanceCounter( &now );
-    offset = (uint32_t)now.QuadPart * 2654435761u;
-    for (uint32_t i = 0; i < count && *tries; i++)
-    {
-        USHORT port = first + (offset + i) % count;
-
-        if (portres_pool_is_reserved( pool, proto, port )) continue;
-        --*tries;
-        err = try_port( s, copy, port );
-        if (err != WSAEADDRINUSE && err != WSAEACCES) return err;
-    }
-    return WSAEADDRINUSE;
-}
-
-/* bind s to addr with a port of the dynamic port range outside every
- * reservation of proto: the port-0 and implicit binds of SPEC §4.
+/***********************************************************************
+ *      socket (WS2_32.23)
  *
- * The port is taken first from the part of the dynamic range above the
- * kernel's ephemeral range (61000-65535 with the defaults).  Wine's TCP
- * sockets carry SO_REUSEADDR in Linux and the wineserver does not know the
- * ports the kernel chose for connects, so a port inside the kernel's range
- * may belong to an established connection to the same peer: connect would
- * then fail WSAEADDRNOTAVAIL.  Above the kernel's range only explicit binds
- * put ports, and the wineserver refuses those of Wine sockets.  When that
- * part has no port left (or the kernel's range covers the dynamic range)
- * the rest of the dynamic range is used, with that rare risk [dec].
- * Returns 0, WSAEADDRINUSE (no port), WSAENOBUFS, or the builtin's error
- * (WSAEINVAL: s is bound already). */
-static int bind_outside_reservations( const struct portres_pool *pool, enum portres_proto proto, SOCKET s,
-                                      const struct sockaddr *addr, int len )
+ * Wine's builtin socket; portres notes the protocol of TCP and UDP sockets
+ * (and forgets whatever it knew of an earlier socket with the same handle
+ * value: cache slot, association, acquired tokens; socket_created) so that
+ * their binds need no round trip to learn it.  Errors are the builtin's.
+ * Source: SPEC §4, §5 (round trips on the bind path).
+ */
+SOCKET WINAPI portres_socket( int family, int type, int protocol )
 {
-    uint32_t dyn_first = pool->dyn_first[proto], dyn_last = dyn_first + pool->dyn_count[proto] - 1;
-    uint32_t kernel_first, kernel_last, above;
-    unsigned int tries = 1024;
-    struct addr_copy copy;
-    int err = WSAEADDRINUSE;
+    SOCKET s = builtin.socket( family, type, protocol );
 
-    if ((err = copy_addr( &copy, addr, len ))) return err;
-    portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
-    above = max( kernel_last + 1, dyn_first );
-    err = WSAEADDRINUSE;
-    if (above <= dyn_last) err = bind_in_range( pool, proto, s, &copy, above, dyn_last - above + 1, &tries );
-    if (err == WSAEADDRINUSE)
-        err = bind_in_range( pool, proto, s, &copy, dyn_first, pool->dyn_count[proto], &tries );
-    if (!err) TRACE( "socket %#Ix bound to port %u, outside the reservations\n", s,
-                     portres_ntohs( addr_port( copy.addr ) ) );
-    else if (err == WSAEADDRINUSE) TRACE( "socket %#Ix: no free port outside the reservations: WSAEADDRINUSE\n", s );
-    free_addr( &copy );
-    return err;
+    new_socket( s, family, type, protocol );
+    return s;
 }
 
-/* WSAEACCES if port is inside a live runtime reservation of another
- * process (SPEC §4), else 0; one wineserver round trip */
-static int foreign_reservation( enum portres_proto proto, USHORT port )
+/***********************************************************************
+ *      WSASocketA (WS2_32.94)
+ *
+ * As socket, for WSASocketA.  With a protocol info structure (which may
+ * describe a duplicated, already bound socket) the slot is dropped and the
+ * socket looked up on first use.
+ */
+SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
+                                  DWORD flags )
 {
-    struct portres_pool *pool;
-    struct portres_reservation *res;
-    int err = 0;
+    SOCKET s = builtin.WSASocketA( family, type, protocol, info, group, flags );
 
-    if (!(pool = portres_lock())) return 0;
-    if ((res = portres_find_conflict( pool, proto, port, 1 )) && !res->persistent && !portres_is_self( res->owner ))
-    {
-        TRACE( "port %u is in %u+%u of owner %u: WSAEACCES\n", port, res->start, res->count, res->owner );
-        err = WSAEACCES;
-    }
-    portres_unlock();
-    return err;
+    if (info) new_socket( s, -1, -1, -1 );
+    else new_socket( s, family, type, protocol );
+    return s;
 }
 
-/* the wildcard address of family, port 0 */
-static int any_addr( int family, struct sockaddr_storage *addr )
+/***********************************************************************
+ *      WSASocketW (WS2_32.95)
+ *
+ * As WSASocketA, for WSASocketW.
+ */
+SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group,
+                                  DWORD flags )
 {
-    memset( addr, 0, sizeof(*addr) );
-    addr->ss_family = family;
-    return family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+    SOCKET s = builtin.WSASocketW( family, type, protocol, info, group, flags );
+
+    if (info) new_socket( s, -1, -1, -1 );
+    else new_socket( s, family, type, protocol );
+    return s;
 }
 
-/* the implicit bind of an implicit-bind path (flags: IMPLICIT_*) on a
- * socket that may be unbound: from the block of an associated socket;
- * else, while reservations of its protocol are live where the kernel
- * picks, outside all of them.  A socket found bound already (the bind
- * fails WSAEINVAL) is left alone.  Returns 0 (the builtin may go on) or
- * WSAEADDRINUSE (no free port); other bind errors are left for the
- * builtin's call to report. */
-static int implicit_bind( SOCKET s, unsigned int flags )
+/***********************************************************************
+ *      accept (WS2_32.1)
+ *
+ * Wine's builtin accept; the new socket's cache slot is overwritten (it
+ * may reuse the handle value of a socket closed without closesocket).
+ * Parameters and errors are the builtin's.  Source: SPEC §5 (the cache of
+ * the bind path).
+ */
+SOCKET WINAPI portres_accept( SOCKET s, struct sockaddr *addr, int *len )
 {
-    const struct portres_pool *pool;
-    struct sockaddr_storage any;
-    enum portres_proto proto;
-    struct association a;
-    USHORT start, count;
-    int family, err, len;
+    SOCKET ret = builtin.accept( s, addr, len );
 
-    if (get_association( s, &a ))
-    {
-        if (!(flags & proto_flag( a.proto )) || socket_known_bound( s )) return 0;
-        len = any_addr( a.family, &any );
-        if (reservation_block( a.token, &start, &count ))
-            err = bind_in_block( s, (struct sockaddr *)&any, len, start, count );
-        else
-        {
-            /* its reservation is gone: an ordinary implicit bind, made
-             * here even for ConnectEx, which the association promised
-             * to bind [dec] */
-            WARN( "socket %#Ix: reservation %#llx is gone, ordinary implicit bind\n", s,
-                  (unsigned long long)a.token );
-            if ((pool = enforcing( s, &proto, &family )) && kernel_may_pick_reserved( pool, proto ))
-                err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
-            else if (flags & IMPLICIT_ASSOCIATED_ONLY) err = builtin_bind( s, (struct sockaddr *)&any, len );
-            else return 0;
-        }
-    }
-    else
-    {
-        if ((flags & IMPLICIT_ASSOCIATED_ONLY) || !(pool = enforcing( s, &proto, &family )) ||
-            !(flags & proto_flag( proto )) || !kernel_may_pick_reserved( pool, proto ) || socket_known_bound( s ))
-            return 0;
-        len = any_addr( family, &any );
-        err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
-    }
-    if (err == WSAEINVAL) socket_bound( s );  /* bound already, by the builtin or another process */
-    return err == WSAEADDRINUSE || err == WSAENOBUFS ? err : 0;
+    accepted_socket( s, ret );
+    return ret;
 }
 
-/* bind for portres_bind: 0 or a Winsock error */
-static int do_bind( SOCKET s, const struct sockaddr *addr, int len )
+/***********************************************************************
+ *      WSAAccept (WS2_32.37)
+ *
+ * As accept, for WSAAccept.
+ */
+SOCKET WINAPI portres_WSAAccept( SOCKET s, struct sockaddr *addr, int *len, LPCONDITIONPROC condition,
+                                 DWORD_PTR context )
 {
-    const struct portres_pool *pool;
-    enum portres_proto proto;
-    struct association a;
-    USHORT start, count;
-    int family, err;
+    SOCKET ret = builtin.WSAAccept( s, addr, len, condition, context );
 
-    /* port 0 of an associated socket: from its block; an explicit port is
-     * an ordinary bind [obs: msquic] */
-    if (get_association( s, &a ) && addr_usable( addr, len, a.family ) && !addr_port( addr ))
-    {
-        if (reservation_block( a.token, &start, &count )) return bind_in_block( s, addr, len, start, count );
-        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)a.token );
-    }
-    if ((pool = enforcing( s, &proto, &family )) && addr_usable( addr, len, family ))
-    {
-        USHORT port = portres_ntohs( addr_port( addr ) );
-
-        if (!port && kernel_may_pick_reserved( pool, proto ))
-            return bind_outside_reservations( pool, proto, s, addr, len );
-        if (port && portres_pool_is_reserved( pool, proto, port ) && (err = foreign_reservation( proto, port )))
-            return err;
-    }
-    return builtin_bind( s, addr, len );
+    accepted_socket( s, ret );
+    return ret;
 }
 
 /***********************************************************************
@@ -336,7 +142,7 @@ static int do_bind( SOCKET s, const struct sockaddr *addr, int len )
  */
 int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
 {
-    int err = do_bind( s, addr, len );
+    int err = bind_explicit( s, addr, len );
 
     TRACE( "socket %#Ix addr %p len %d -> %d\n", s, addr, len, err );
     if (!err) return 0;
@@ -356,14 +162,7 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
  */
 int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 {
-    int err;
-
-    if (addr && (err = implicit_bind( s, IMPLICIT_TCP | IMPLICIT_UDP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return SOCKET_ERROR;
-    }
+    if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.connect( s, addr, len );
 }
 
@@ -375,14 +174,7 @@ int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
                                WSABUF *callee_data, QOS *sqos, QOS *gqos )
 {
-    int err;
-
-    if (addr && (err = implicit_bind( s, IMPLICIT_TCP | IMPLICIT_UDP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return SOCKET_ERROR;
-    }
+    if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSAConnect( s, addr, len, caller_data, callee_data, sqos, gqos );
 }
 
@@ -401,14 +193,7 @@ BOOL WINAPI portres_WSAConnectByNameA( SOCKET s, const char *node, const char *s
                                        struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
                                        const struct timeval *timeout, WSAOVERLAPPED *reserved )
 {
-    int err;
-
-    if (node && service && !reserved && (err = implicit_bind( s, IMPLICIT_TCP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return FALSE;
-    }
+    if (node && service && !reserved && implicit_bind_failed( s, IMPLICIT_TCP )) return FALSE;
     return builtin.WSAConnectByNameA( s, node, service, local_len, local, remote_len, remote, timeout, reserved );
 }
 
@@ -421,14 +206,7 @@ BOOL WINAPI portres_WSAConnectByNameW( SOCKET s, const WCHAR *node, const WCHAR 
                                        struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
                                        const struct timeval *timeout, WSAOVERLAPPED *reserved )
 {
-    int err;
-
-    if (node && service && !reserved && (err = implicit_bind( s, IMPLICIT_TCP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return FALSE;
-    }
+    if (node && service && !reserved && implicit_bind_failed( s, IMPLICIT_TCP )) return FALSE;
     return builtin.WSAConnectByNameW( s, node, service, local_len, local, remote_len, remote, timeout, reserved );
 }
 
@@ -450,7 +228,7 @@ static int connect_by_list( SOCKET s, const SOCKET_ADDRESS_LIST *list, DWORD *lo
     struct sockaddr_storage addr;
     int err, len;
 
-    if ((err = implicit_bind( s, IMPLICIT_TCP ))) return err;
+    if ((err = bind_implicit( s, IMPLICIT_TCP ))) return err;
     err = WSAEHOSTUNREACH;
     for (INT i = 0; i < list->iAddressCount; i++)
     {
@@ -507,14 +285,7 @@ BOOL WINAPI portres_WSAConnectByList( SOCKET s, SOCKET_ADDRESS_LIST *list, DWORD
  */
 int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen )
 {
-    int err;
-
-    if (to && (err = implicit_bind( s, IMPLICIT_UDP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return SOCKET_ERROR;
-    }
+    if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.sendto( s, buf, len, flags, to, tolen );
 }
 
@@ -527,14 +298,7 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
                               const struct sockaddr *to, int tolen, OVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
-    int err;
-
-    if (to && (err = implicit_bind( s, IMPLICIT_UDP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return SOCKET_ERROR;
-    }
+    if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSASendTo( s, buffers, count, sent, flags, to, tolen, overlapped, completion );
 }
 
@@ -548,14 +312,8 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
 int WINAPI portres_WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, OVERLAPPED *overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
-    int err;
-
-    if (msg && !IsBadReadPtr( msg, sizeof(*msg) ) && msg->name && (err = implicit_bind( s, IMPLICIT_UDP )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
+    if (msg && !IsBadReadPtr( msg, sizeof(*msg) ) && msg->name && implicit_bind_failed( s, IMPLICIT_UDP ))
         return SOCKET_ERROR;
-    }
     return builtin.WSASendMsg( s, msg, flags, sent, overlapped, completion );
 }
 
@@ -568,21 +326,13 @@ static LPFN_CONNECTEX builtin_ConnectEx;
 static BOOL WINAPI portres_ConnectEx( SOCKET s, const struct sockaddr *addr, int len, void *buf, DWORD size,
                                       DWORD *sent, OVERLAPPED *overlapped )
 {
-    int err;
-
-    if ((err = implicit_bind( s, IMPLICIT_TCP | IMPLICIT_UDP | IMPLICIT_ASSOCIATED_ONLY )))
-    {
-        TRACE( "socket %#Ix: implicit bind failed %d\n", s, err );
-        SetLastError( err );
-        return FALSE;
-    }
+    if (implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP | IMPLICIT_ASSOCIATED_ONLY )) return FALSE;
     return builtin_ConnectEx( s, addr, len, buf, size, sent, overlapped );
 }
 
-/* wrap_extension: the extension function to hand out for guid in place of
- * the builtin's func (ConnectEx and WSASendMsg are wrapped, the others
- * are not) */
-void *wrap_extension( const GUID *guid, void *func )
+/* the extension function to hand out for guid in place of the builtin's
+ * func (ConnectEx and WSASendMsg are wrapped, the others are not) */
+static void *wrap_extension( const GUID *guid, void *func )
 {
     static const GUID connectex = WSAID_CONNECTEX, sendmsg = WSAID_WSASENDMSG;
 
@@ -611,7 +361,6 @@ int WINAPI portres_closesocket( SOCKET s )
     int ret;
 
     uncache_socket( s );
-    forget_socket( s );
     closed = release_socket_reservations( s );
     ret = builtin.closesocket( s );
     if (closed)
@@ -621,4 +370,55 @@ int WINAPI portres_closesocket( SOCKET s )
         CloseHandle( closed );
     }
     return ret;
+}
+
+/***********************************************************************
+ *      WSAIoctl (WS2_32.70)
+ *
+ * SIO_ACQUIRE_PORT_RESERVATION (in INET_PORT_RANGE, StartPort in network
+ * byte order, 0 for any block of the dynamic port range; out
+ * INET_PORT_RESERVATION_INSTANCE), SIO_RELEASE_PORT_RESERVATION and
+ * SIO_ASSOCIATE_PORT_RESERVATION (in INET_PORT_RESERVATION_TOKEN) are
+ * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
+ * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
+ * lpOverlapped the call completes at once and is also reported through
+ * hEvent, the completion routine (APC) or the completion port, each with
+ * the call's byte count (16 for acquire, 0 for the others).
+ *
+ * Returns 0 (*ret_size: 16 for acquire, 0 otherwise) or SOCKET_ERROR with
+ * WSAENOTSOCK (not a socket), WSAEOPNOTSUPP (neither TCP nor UDP),
+ * WSAEFAULT (NULL or unreadable input, unwritable output or ret_size),
+ * WSAEINVAL (input or acquire's output too short, count 0 or block past
+ * 65535, unknown/0/persistent token on release, unknown/0 token or other
+ * protocol on associate, socket already bound on associate),
+ * WSAEADDRINUSE (acquire: block overlaps a reservation or a bound port, or
+ * no free block), WSAEACCES (another process's runtime token; a persistent
+ * token without administrator rights), WSAENOBUFS (pool full).
+ * Source: SPEC §3; learn.microsoft.com SIO_ACQUIRE_PORT_RESERVATION,
+ * SIO_RELEASE_PORT_RESERVATION, SIO_ASSOCIATE_PORT_RESERVATION.
+ */
+int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
+                             DWORD *ret_size, OVERLAPPED *overlapped,
+                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    int err;
+
+    switch (code)
+    {
+    case SIO_ACQUIRE_PORT_RESERVATION:
+    case SIO_RELEASE_PORT_RESERVATION:
+    case SIO_ASSOCIATE_PORT_RESERVATION:
+        if (!(err = port_reservation_ioctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion )))
+            return 0;
+        SetLastError( err );
+        return SOCKET_ERROR;
+    case SIO_GET_EXTENSION_FUNCTION_POINTER:
+    {
+        int ret = builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
+        if (!ret && in && in_size >= sizeof(GUID) && out && out_size >= sizeof(void *))
+            *(void **)out = wrap_extension( in, *(void **)out );
+        return ret;
+    }
+    }
+    return builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
 }

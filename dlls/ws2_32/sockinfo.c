@@ -1,8 +1,8 @@
 /*
  * What this process knows of its sockets: protocol, family, and whether
  * they are known to be bound, so that the bind paths need no wineserver
- * round trip to learn them; and the entry points that create sockets
- * (socket, WSASocketA/W, accept, WSAAccept), which fill it in.
+ * round trip to learn them.  The hooks that create sockets (socket,
+ * WSASocketA/W, accept, WSAAccept in socket.c) fill it in.
  *
  * The cache never claims that a socket is unbound: a socket can be bound
  * by Wine's builtin (the implicit bind of its first sendto or connect), by
@@ -118,104 +118,24 @@ BOOL socket_is_bound( SOCKET s )
     return TRUE;
 }
 
-/* note a socket just created: its kind when known, else drop the slot */
-static void new_socket( SOCKET s, int family, int type, int protocol, BOOL bound )
+/* note_socket: s was just created with these arguments (family -1: from
+ * a protocol info structure, to be looked up on first use): its kind
+ * when it is a TCP or UDP socket, else its slot is dropped */
+void note_socket( SOCKET s, int family, int type, int protocol )
 {
     int proto = creation_protocol( family, type, protocol );
 
-    if (s == INVALID_SOCKET) return;
-    socket_created( s );
-    if (proto >= 0) cache_socket( s, proto, family, bound );
+    if (proto >= 0) cache_socket( s, proto, family, FALSE );
     else uncache_socket( s );
 }
 
-/***********************************************************************
- *      socket (WS2_32.23)
- *
- * Wine's builtin socket; portres notes the protocol of TCP and UDP sockets
- * (and forgets whatever it knew of an earlier socket with the same handle
- * value: cache slot, association, acquired tokens; socket_created) so that
- * their binds need no round trip to learn it.  Errors are the builtin's.
- * Source: SPEC §4, §5 (round trips on the bind path).
- */
-SOCKET WINAPI portres_socket( int family, int type, int protocol )
-{
-    SOCKET s = builtin.socket( family, type, protocol );
-
-    new_socket( s, family, type, protocol, FALSE );
-    return s;
-}
-
-/***********************************************************************
- *      WSASocketA (WS2_32.94)
- *
- * As socket, for WSASocketA.  With a protocol info structure (which may
- * describe a duplicated, already bound socket) the slot is dropped and the
- * socket looked up on first use.
- */
-SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
-                                  DWORD flags )
-{
-    SOCKET s = builtin.WSASocketA( family, type, protocol, info, group, flags );
-
-    if (info) new_socket( s, -1, -1, -1, FALSE );
-    else new_socket( s, family, type, protocol, FALSE );
-    return s;
-}
-
-/***********************************************************************
- *      WSASocketW (WS2_32.95)
- *
- * As WSASocketA, for WSASocketW.
- */
-SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group,
-                                  DWORD flags )
-{
-    SOCKET s = builtin.WSASocketW( family, type, protocol, info, group, flags );
-
-    if (info) new_socket( s, -1, -1, -1, FALSE );
-    else new_socket( s, family, type, protocol, FALSE );
-    return s;
-}
-
-/* note a socket accepted on listener: the listener's kind, bound */
-static void accepted_socket( SOCKET listener, SOCKET s )
+/* note_accepted_socket: s was just accepted on listener: the listener's
+ * kind, bound */
+void note_accepted_socket( SOCKET listener, SOCKET s )
 {
     enum portres_proto proto;
     int family;
 
-    if (s == INVALID_SOCKET) return;
-    socket_created( s );
     if (socket_protocol( listener, &proto, &family )) uncache_socket( s );
     else cache_socket( s, proto, family, TRUE );
-}
-
-/***********************************************************************
- *      accept (WS2_32.1)
- *
- * Wine's builtin accept; the new socket's cache slot is overwritten (it
- * may reuse the handle value of a socket closed without closesocket).
- * Parameters and errors are the builtin's.  Source: SPEC §5 (the cache of
- * the bind path).
- */
-SOCKET WINAPI portres_accept( SOCKET s, struct sockaddr *addr, int *len )
-{
-    SOCKET ret = builtin.accept( s, addr, len );
-
-    accepted_socket( s, ret );
-    return ret;
-}
-
-/***********************************************************************
- *      WSAAccept (WS2_32.37)
- *
- * As accept, for WSAAccept.
- */
-SOCKET WINAPI portres_WSAAccept( SOCKET s, struct sockaddr *addr, int *len, LPCONDITIONPROC condition,
-                                 DWORD_PTR context )
-{
-    SOCKET ret = builtin.WSAAccept( s, addr, len, condition, context );
-
-    accepted_socket( s, ret );
-    return ret;
 }

@@ -46,6 +46,7 @@ struct watch
     HANDLE event;
     enum watch_state state;
     BOOL ended;              /* its reservations were ended by closesocket: only free it */
+    sockwatch_gone_fn gone;  /* called when its last handle is closed */
     IO_STATUS_BLOCK iosb;
     struct afd_poll out;
 };
@@ -95,7 +96,7 @@ static void watch_fired( unsigned int index, BOOL lost )
     if (lost) WARN( "watch %llu: its event handle was closed\n", (unsigned long long)w->id );
     else
     {
-        if (!ended) socket_gone( w->id, s );
+        if (!ended) w->gone( w->id, s );
         CloseHandle( w->event );
     }
     free( w );
@@ -164,8 +165,11 @@ static BOOL start_watcher( void )
  * first use: one named event, one poll issued by the watcher thread.
  * Returns a fresh id that nothing watches when s cannot be watched (too
  * many sockets, no memory, s already closed): such reservations end at
- * closesocket or with the process.  Never 0. */
-UINT64 watch_socket( SOCKET s )
+ * closesocket or with the process.  Never 0.  gone( id, s ) is called on
+ * the watcher thread once the socket's last handle is closed, unless
+ * socket_closing said the reservations ended already; s is INVALID_SOCKET
+ * when the handle value names another socket by then. */
+UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
 {
     WCHAR name[64];
     struct watch *w;
@@ -195,6 +199,7 @@ UINT64 watch_socket( SOCKET s )
     }
     w->id = id;
     w->s = s;
+    w->gone = gone;
     w->state = WATCH_ISSUING;
     if (!QueueUserAPC( issue_poll, watcher, (ULONG_PTR)w ))
     {
@@ -252,20 +257,13 @@ BOOL socket_closing( SOCKET s, HANDLE *closed )
     return last;
 }
 
-/* socket_created: a socket (host value s) was just created or accepted
- * (ws2_32's socket, WSASocketA/W, accept, WSAAccept call it): any socket
- * that had this handle value before is closed, so nothing this process
- * remembered under it (association, acquired tokens, watch) applies to
- * the new one.  The old socket's reservations end with its last handle,
- * through its watch. */
-void socket_created( SOCKET s )
+/* unwatch_handle: the handle value s names a new socket now (the one it
+ * named was closed without closesocket): the watch of the old socket goes
+ * on, under no handle value */
+void unwatch_handle( SOCKET s )
 {
-    if (watch_count)
-    {
-        AcquireSRWLockExclusive( &watch_lock );
-        for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watches[i]->s = INVALID_SOCKET;
-        ReleaseSRWLockExclusive( &watch_lock );
-    }
-    forget_socket( s );
-    forget_socket_acquired( s );
+    if (!watch_count) return;
+    AcquireSRWLockExclusive( &watch_lock );
+    for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watches[i]->s = INVALID_SOCKET;
+    ReleaseSRWLockExclusive( &watch_lock );
 }

@@ -46,12 +46,23 @@ struct ws2_32_builtin
 };
 extern struct ws2_32_builtin builtin;
 
+/* The layers, called one way only, top first:
+ *   socket.c       the hooks (WINAPI entry points), thin
+ *   bind.c         the bind policy: explicit, port-0 and implicit binds
+ *   reservation.c  the three ioctls, the acquired tokens; association.c
+ *   sockwatch.c    the watch on a socket's last handle (calls back through
+ *                  the function given to watch_socket)
+ *   sockinfo.c     what this process knows of its sockets
+ * Below socket.c every function returns 0 or a Winsock error code. */
+
 /* sockinfo.c */
 int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
 BOOL socket_is_bound( SOCKET s );
 BOOL socket_known_bound( SOCKET s );
 void socket_bound( SOCKET s );
 void uncache_socket( SOCKET s );
+void note_socket( SOCKET s, int family, int type, int protocol );
+void note_accepted_socket( SOCKET listener, SOCKET s );
 
 /* the AFD poll request (Windows' AFD_POLL_INFO layout, as Wine 8's
  * wineserver reads it); its header alone is 16 bytes on 32- and 64-bit */
@@ -84,8 +95,14 @@ BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int fam
 void forget_socket( SOCKET s );
 BOOL get_association( SOCKET s, struct association *ret );
 
-/* socket.c */
-void *wrap_extension( const GUID *guid, void *func );
+/* bind.c: the protocols an implicit-bind path binds for, and whether
+ * portres may bind a socket that is not associated (ConnectEx: no, it
+ * needs a bound socket on Windows) */
+#define IMPLICIT_TCP             0x1
+#define IMPLICIT_UDP             0x2
+#define IMPLICIT_ASSOCIATED_ONLY 0x4
+int bind_explicit( SOCKET s, const struct sockaddr *addr, int len );
+int bind_implicit( SOCKET s, unsigned int flags );
 
 /* reservation.c */
 int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,
@@ -93,12 +110,12 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
 HANDLE release_socket_reservations( SOCKET s );
-void forget_socket_acquired( SOCKET s );
-void socket_gone( UINT64 watch, SOCKET s );
+void socket_created( SOCKET s );
 
 /* sockwatch.c */
-UINT64 watch_socket( SOCKET s );
+typedef void (*sockwatch_gone_fn)( UINT64 watch, SOCKET s );
+UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone );
 BOOL socket_closing( SOCKET s, HANDLE *closed );
-void socket_created( SOCKET s );
+void unwatch_handle( SOCKET s );
 
 #endif

@@ -9,13 +9,13 @@
 
 #include "debug.h"
 
+static const char *const class_names[] = { "err", "warn", "trace" };  /* by enum portres_dbg_class */
 static int (__cdecl *wine_dbg_output)( const char * );
 static int dbg_flags = -1;  /* bit per class; -1: not yet parsed */
 
 /* apply WINEDEBUG items ("[class]+|-channel", comma-separated) to the portres channel */
 static int parse_winedebug( const char *spec )
 {
-    static const char *const classes[] = { "err", "warn", "trace" };
     int flags = (1 << PORTRES_DBG_ERR) | (1 << PORTRES_DBG_WARN);
     char buf[1024], *item, *ctx;
 
@@ -28,14 +28,14 @@ static int parse_winedebug( const char *spec )
         if (!op) continue;
         if (strcmp( op + 1, "portres" ) && strcmp( op + 1, "all" )) continue;
         if (op == item) mask = ~0;
-        else for (int i = 0; i < 3; i++)
-            if ((size_t)(op - item) == strlen( classes[i] ) && !strncmp( item, classes[i], op - item ))
+        else for (unsigned int i = 0; i < ARRAYSIZE(class_names); i++)
+            if ((size_t)(op - item) == strlen( class_names[i] ) && !strncmp( item, class_names[i], op - item ))
                 mask = 1 << i;
         if (!strncmp( item, "fixme", op - item ) && op - item == 5) continue;
         if (*op == '+') flags |= mask;
         else flags &= ~mask;
     }
-    return flags & 7;
+    return flags & ((1 << ARRAYSIZE(class_names)) - 1);
 }
 
 /* portres_dbg_on: 1 if messages of class cls are to be printed */
@@ -56,13 +56,12 @@ int portres_dbg_on( enum portres_dbg_class cls )
 /* portres_dbg_printf: print one message in Wine's format "tid:class:portres:func text" */
 void portres_dbg_printf( enum portres_dbg_class cls, const char *func, const char *fmt, ... )
 {
-    static const char *const names[] = { "err", "warn", "trace" };
     char buf[1024];
     int n;
     va_list args;
 
     if (!wine_dbg_output) return;
-    n = snprintf( buf, sizeof(buf), "%04lx:%s:portres:%s ", GetCurrentThreadId(), names[cls], func );
+    n = snprintf( buf, sizeof(buf), "%04lx:%s:portres:%s ", GetCurrentThreadId(), class_names[cls], func );
     if (n < 0 || n >= (int)sizeof(buf)) return;
     va_start( args, fmt );
     vsnprintf( buf + n, sizeof(buf) - n, fmt, args );

@@ -267,10 +267,23 @@ unsigned int portres_pool_repair( struct portres_pool *pool )
     return dropped;
 }
 
+/* portres_pool_next: the live reservation after prev (NULL: the first),
+ * NULL after the last; PORTRES_POOL_FOR_EACH walks them.  Removing the
+ * current one while walking is fine.  Never reads past the slot array,
+ * even in a view of the pool that another process is changing. */
+struct portres_reservation *portres_pool_next( const struct portres_pool *pool,
+                                               const struct portres_reservation *prev )
+{
+    for (uint32_t i = prev ? (uint32_t)(prev - pool->res) + 1 : 0; i < used_slots( pool ); i++)
+        if (pool->res[i].token) return (struct portres_reservation *)&pool->res[i];
+    return NULL;
+}
+
 /* portres_pool_find_free: find count consecutive ports inside
  * first..first+range-1, none reserved and each accepted by port_free (which
  * may be NULL), trying start positions from offset onwards and wrapping
- * once.  Stores the first port in *start and returns 1, or returns 0. */
+ * once.  Stores the first port in *start and returns 1; returns 0 when no
+ * block fits, -1 as soon as port_free returns a negative value. */
 int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
                             uint32_t first, uint32_t range, uint32_t offset,
                             portres_port_free_fn port_free, void *ctx, uint16_t *start )
@@ -287,11 +300,16 @@ int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto 
 
         /* one pass: each port is looked at once, as the skip below moves past it */
         for (uint32_t j = 0; j < count; j++)
-            if (portres_pool_is_reserved( pool, proto, s + j ) || (port_free && !port_free( ctx, proto, s + j )))
+        {
+            int is_free = 1;
+
+            if (portres_pool_is_reserved( pool, proto, s + j ) || (port_free && !(is_free = port_free( ctx, proto, s + j ))))
             {
                 bad = j;
                 break;
             }
+            if (is_free < 0) return -1;
+        }
         if (bad == count)
         {
             *start = s;
@@ -310,4 +328,33 @@ int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto 
         }
     }
     return 0;
+}
+
+/* portres_pool_pick: the one block picker, for wildcard acquires (count
+ * ports) and for the port-0 and implicit binds portres makes (count 1,
+ * port_free binding the socket): count consecutive ports of proto's
+ * dynamic port range (pool->dyn_first/dyn_count), none reserved and each
+ * accepted by port_free (may be NULL; a negative return stops the search).
+ * Ports above kernel_last, the last port of the kernel's ephemeral range
+ * (host order), are tried first: the kernel never hands those out for
+ * implicit binds, so a block there needs no enforcement; then the whole
+ * dynamic range.  Each part is walked once from a place that seed (e.g. a
+ * clock reading) scatters, so that processes do not contend for the same
+ * block.  Stores the first port (host order) in *start and returns 1;
+ * returns 0 when no block fits, -1 when port_free stopped the search.
+ * Source: doc/behaviour.md, "Choosing ports". */
+int portres_pool_pick( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
+                       uint32_t kernel_last, uint32_t seed, portres_port_free_fn port_free, void *ctx,
+                       uint16_t *start )
+{
+    uint32_t first = pool->dyn_first[proto], last = first + pool->dyn_count[proto] - 1;
+    uint32_t offset = seed * 2654435761u;  /* Knuth's multiplicative hash */
+    uint32_t above = kernel_last + 1 > first ? kernel_last + 1 : first;
+    int ret;
+
+    if (!pool->dyn_count[proto]) return 0;
+    if (kernel_last < last && last - above + 1 >= count &&
+        (ret = portres_pool_find_free( pool, proto, count, above, last - above + 1, offset, port_free, ctx, start )))
+        return ret;
+    return portres_pool_find_free( pool, proto, count, first, pool->dyn_count[proto], offset, port_free, ctx, start );
 }

@@ -25,6 +25,13 @@
 /* persistent tokens have the top bit set, runtime tokens never do [dec] */
 #define PORTRES_PERSISTENT_TOKEN_BIT (1ull << 63)
 
+/* the owner field of an active (netsh store=active) exclusion, which is
+ * persistent = 1 but not administered */
+#define PORTRES_OWNER_ACTIVE 0xffffffffu
+
+/* a bitmap of all ports, one bit each */
+#define PORTRES_BITMAP_BYTES (65536 / 8)
+
 enum portres_proto { PORTRES_TCP = 0, PORTRES_UDP = 1, PORTRES_PROTO_COUNT };
 
 struct portres_reservation
@@ -50,11 +57,12 @@ struct portres_pool
     uint32_t live[PORTRES_PROTO_COUNT];  /* reservations per protocol */
     uint32_t dyn_first[PORTRES_PROTO_COUNT];  /* dynamic port range per protocol */
     uint32_t dyn_count[PORTRES_PROTO_COUNT];
-    uint8_t  bitmap[PORTRES_PROTO_COUNT][65536 / 8];  /* reserved ports */
+    uint8_t  bitmap[PORTRES_PROTO_COUNT][PORTRES_BITMAP_BYTES];  /* reserved ports */
     struct portres_reservation res[PORTRES_MAX_RESERVATIONS];
 };
 
-/* callback telling whether a port is free of bound sockets */
+/* callback telling whether a port is free of bound sockets: 1 free,
+ * 0 not, negative to stop the search */
 typedef int (*portres_port_free_fn)( void *ctx, enum portres_proto proto, uint16_t port );
 
 int portres_range_valid( uint32_t start, uint32_t count );
@@ -75,9 +83,16 @@ unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owne
 unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket );
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool );
 unsigned int portres_pool_repair( struct portres_pool *pool );
+struct portres_reservation *portres_pool_next( const struct portres_pool *pool,
+                                               const struct portres_reservation *prev );
+#define PORTRES_POOL_FOR_EACH( res, pool ) \
+    for ((res) = portres_pool_next( (pool), NULL ); (res); (res) = portres_pool_next( (pool), (res) ))
 int portres_pool_find_free( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
                             uint32_t first, uint32_t range, uint32_t offset,
                             portres_port_free_fn port_free, void *ctx, uint16_t *start );
+int portres_pool_pick( const struct portres_pool *pool, enum portres_proto proto, uint16_t count,
+                       uint32_t kernel_last, uint32_t seed, portres_port_free_fn port_free, void *ctx,
+                       uint16_t *start );
 
 /* registry value format of a persistent reservation (regvalue.c) */
 #define PORTRES_REGVALUE_NAME_MAX 12   /* "65535-65535" */

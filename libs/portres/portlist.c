@@ -15,7 +15,7 @@ int portres_port_list_parse( const char *text, uint8_t *bitmap )
 {
     const char *p = text;
 
-    memset( bitmap, 0, 65536 / 8 );
+    memset( bitmap, 0, PORTRES_BITMAP_BYTES );
     if (!text) return 0;
     while (*p == ' ' || *p == '\t' || *p == '\n') p++;
     while (*p)

@@ -26,23 +26,6 @@ BOOL portres_socket_alive( const struct portres_reservation *res );
 unsigned int portres_reclaim_dead( struct portres_pool *pool );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
-BOOL portres_is_admin( void );
-void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
-const uint8_t *portres_kernel_reserved_ports( void );
-void portres_kernel_refresh( void );
-BOOL portres_tcp_ports_in_use( USHORT start, USHORT count );
-/* store.c: the registry, made durable by the journal */
-/* the owner field of an active (netsh store=active) exclusion: persistent = 1, not administered */
-#define PORTRES_OWNER_ACTIVE 0xffffffffu
-struct portres_pool *portres_lock_fresh( void );
-void portres_store_init( struct portres_pool *pool );
-void portres_store_reload( struct portres_pool *pool );
-void portres_store_load( struct portres_pool *pool );
-void portres_store_load_dynamic( struct portres_pool *pool );
-LONG portres_store_add( const struct portres_reservation *res );
-LONG portres_store_delete( const struct portres_reservation *res );
-LONG portres_store_active( const struct portres_reservation *res, BOOL add );
-LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT count );
 void portres_shared_detach( void );
 
 #endif /* PORTRES_SHARED_H */

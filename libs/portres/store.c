@@ -38,6 +38,7 @@
 #include <stdlib.h>
 
 #include "shared.h"
+#include "store.h"
 #include "journal.h"
 #include "debug.h"
 

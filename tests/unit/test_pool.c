@@ -979,6 +979,110 @@ static void test_find_free_nothing_fits( void **state )
     free( pool );
 }
 
+/* --- pick: the one block picker of wildcard acquires and implicit binds ------ */
+
+/* with the defaults (dynamic 49152-65535, Linux's ephemeral 32768-60999)
+ * every block lands above the kernel's range, whatever the seed */
+static void test_pick_prefers_above_kernel_range( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    uint16_t start;
+    (void)state;
+
+    for (uint32_t seed = 0; seed < 2000; seed += 7)
+    {
+        assert_int_equal( portres_pool_pick( pool, PORTRES_TCP, 1, 60999, seed, NULL, NULL, &start ), 1 );
+        assert_true( start >= 61000 );
+        assert_int_equal( portres_pool_pick( pool, PORTRES_UDP, 100, 60999, seed, NULL, NULL, &start ), 1 );
+        assert_true( start >= 61000 && start + 100 - 1 <= 65535 );
+    }
+    free( pool );
+}
+
+/* the seed scatters the start: many seeds give many different ports */
+static void test_pick_scatters( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    static uint8_t seen[65536];
+    unsigned int distinct = 0;
+    uint16_t start;
+    (void)state;
+
+    memset( seen, 0, sizeof(seen) );
+    for (uint32_t seed = 0; seed < 1000; seed++)
+    {
+        assert_int_equal( portres_pool_pick( pool, PORTRES_TCP, 1, 60999, seed, NULL, NULL, &start ), 1 );
+        if (!seen[start]++) distinct++;
+    }
+    assert_true( distinct > 500 );
+    free( pool );
+}
+
+/* above the kernel's range full (reserved, or refused by the callback):
+ * the rest of the dynamic range, still outside every reservation */
+static void test_pick_falls_back_below( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    struct busy b = { 61000, 65535, PORTRES_UDP, 49152, 65535, 0, 0 };
+    uint16_t start;
+    (void)state;
+
+    assert_non_null( add( pool, PORTRES_TCP, 61000, 4536, 1, 0, 0 ) );
+    assert_non_null( add( pool, PORTRES_TCP, 49152, 100, 0, 1, 1 ) );
+    for (uint32_t seed = 0; seed < 200; seed++)
+    {
+        assert_int_equal( portres_pool_pick( pool, PORTRES_TCP, 10, 60999, seed, NULL, NULL, &start ), 1 );
+        assert_true( start >= 49252 && start + 10 - 1 <= 60999 );
+    }
+    assert_int_equal( portres_pool_pick( pool, PORTRES_UDP, 1, 60999, 5, busy_port_free, &b, &start ), 1 );
+    assert_true( start >= 49152 && start < 61000 );
+    assert_false( b.bad_call );
+    free( pool );
+}
+
+/* the kernel's range covers the dynamic range: the whole dynamic range;
+ * a changed dynamic range (netsh set dynamicport) is honoured */
+static void test_pick_dynamic_range( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    uint16_t start;
+    (void)state;
+
+    assert_int_equal( portres_pool_pick( pool, PORTRES_TCP, 1, 65535, 3, NULL, NULL, &start ), 1 );
+    assert_true( start >= 49152 );
+    pool->dyn_first[PORTRES_UDP] = 20000;
+    pool->dyn_count[PORTRES_UDP] = 1000;
+    for (uint32_t seed = 0; seed < 100; seed++)
+    {
+        assert_int_equal( portres_pool_pick( pool, PORTRES_UDP, 50, 60999, seed, NULL, NULL, &start ), 1 );
+        assert_true( start >= 20000 && start + 50 - 1 <= 20999 );
+    }
+    /* a block longer than the range: none */
+    assert_int_equal( portres_pool_pick( pool, PORTRES_UDP, 1001, 60999, 1, NULL, NULL, &start ), 0 );
+    free( pool );
+}
+
+static int stop_port_free( void *ctx, enum portres_proto proto, uint16_t port )
+{
+    unsigned int *calls = ctx;
+    (void)proto; (void)port;
+    ++*calls;
+    return -1;
+}
+
+/* a negative callback stops the search at once: -1, one call */
+static void test_pick_callback_stops( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    unsigned int calls = 0;
+    uint16_t start;
+    (void)state;
+
+    assert_int_equal( portres_pool_pick( pool, PORTRES_TCP, 1, 60999, 9, stop_port_free, &calls, &start ), -1 );
+    assert_int_equal( calls, 1 );
+    free( pool );
+}
+
 int main( void )
 {
     const struct CMUnitTest tests[] =
@@ -1012,6 +1116,11 @@ int main( void )
         cmocka_unit_test( test_find_free_honours_callback ),
         cmocka_unit_test( test_find_free_wraps_around ),
         cmocka_unit_test( test_find_free_nothing_fits ),
+        cmocka_unit_test( test_pick_prefers_above_kernel_range ),
+        cmocka_unit_test( test_pick_scatters ),
+        cmocka_unit_test( test_pick_falls_back_below ),
+        cmocka_unit_test( test_pick_dynamic_range ),
+        cmocka_unit_test( test_pick_callback_stops ),
     };
     return cmocka_run_group_tests( tests, NULL, NULL );
 }

@@ -36,6 +36,8 @@
 #include <string.h>
 
 #include "shared.h"
+#include "admin.h"
+#include "store.h"
 #include "portcheck.h"
 
 /* from configure.ac's AC_INIT, passed by the Makefile */
@@ -177,16 +179,16 @@ static int compare_ranges( const void *a, const void *b )
 static DWORD show_excluded( const struct params *params )
 {
     static struct range ranges[PORTRES_MAX_RESERVATIONS];
+    const struct portres_reservation *res;
     struct portres_pool *pool;
     unsigned int n = 0;
 
     if (!(pool = portres_lock_fresh())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
-    for (uint32_t i = 0; i < pool->used && i < PORTRES_MAX_RESERVATIONS; i++)
+    PORTRES_POOL_FOR_EACH( res, pool )
     {
-        const struct portres_reservation *res = &pool->res[i];
         BOOL administered = res->persistent && res->owner != PORTRES_OWNER_ACTIVE;
 
-        if (!res->token || res->proto != params->proto) continue;
+        if (res->proto != params->proto) continue;
         if (params->persistent_only && !administered) continue;
         if (!res->persistent && !portres_owner_alive( res->owner )) continue;
         ranges[n].start = res->start;
