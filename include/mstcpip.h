@@ -2,7 +2,7 @@
  * mstcpip.h for mingw-w64 C programs: a correct INET_PORT_RESERVATION_INSTANCE
  *
  * mingw-w64 10's mstcpip.h declares the two members of
- * INET_PORT_RESERVATION_INSTANCE anonymously in C (SPEC §1), so the struct
+ * INET_PORT_RESERVATION_INSTANCE anonymously in C (behaviour §1), so the struct
  * is empty and .Reservation / .Token do not compile without
  * -fms-extensions.  With -I<portres>/include this header is found first:
  * it includes mingw-w64's own under another name for the broken type and

@@ -1,5 +1,5 @@
 /*
- * Persistent port reservations: the six IP Helper functions (SPEC §2)
+ * Persistent port reservations: the six IP Helper functions (behaviour §2)
  *
  * The list lives in the prefix's registry (libs/portres/regvalue.c gives
  * the format), made durable by a journal (libs/portres/store.c), and is
@@ -70,7 +70,7 @@ static const struct portres_sockapi *sockapi( void )
 }
 
 /* TRUE if a socket of the host (Wine or not) is bound inside the block:
- * the port tables (which list native Linux sockets too, SPEC §5, but not
+ * the port tables (which list native Linux sockets too, behaviour §5, but not
  * TCP sockets that are only bound), then a test bind of each port */
 static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
 {
@@ -212,7 +212,7 @@ static ULONG lookup_reservation( enum portres_proto proto, USHORT start_net, USH
  * ERROR_NOT_ENOUGH_MEMORY (the pool is full); the registry's or the file
  * system's error when the change cannot be made durable (e.g.
  * ERROR_DISK_FULL), nothing changed then.
- * Source: SPEC §2; learn.microsoft.com CreatePersistentTcpPortReservation.
+ * Source: behaviour §2; learn.microsoft.com CreatePersistentTcpPortReservation.
  */
 ULONG WINAPI portres_CreatePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
 {
@@ -223,7 +223,7 @@ ULONG WINAPI portres_CreatePersistentTcpPortReservation( USHORT StartPort, USHOR
  *      CreatePersistentUdpPortReservation (IPHLPAPI.@)
  *
  * The UDP counterpart of CreatePersistentTcpPortReservation: same
- * parameters, same errors.  Source: SPEC §2; learn.microsoft.com
+ * parameters, same errors.  Source: behaviour §2; learn.microsoft.com
  * CreatePersistentUdpPortReservation.
  */
 ULONG WINAPI portres_CreatePersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
@@ -243,7 +243,7 @@ ULONG WINAPI portres_CreatePersistentUdpPortReservation( USHORT StartPort, USHOR
  * past 65535); ERROR_ACCESS_DENIED (not an administrator); ERROR_NOT_FOUND
  * (no reservation of exactly this block); the registry's or the file
  * system's error (e.g. ERROR_DISK_FULL), the reservation kept then.
- * Source: SPEC §2; learn.microsoft.com DeletePersistentTcpPortReservation.
+ * Source: behaviour §2; learn.microsoft.com DeletePersistentTcpPortReservation.
  */
 ULONG WINAPI portres_DeletePersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts )
 {
@@ -254,7 +254,7 @@ ULONG WINAPI portres_DeletePersistentTcpPortReservation( USHORT StartPort, USHOR
  *      DeletePersistentUdpPortReservation (IPHLPAPI.@)
  *
  * The UDP counterpart of DeletePersistentTcpPortReservation.  Source:
- * SPEC §2; learn.microsoft.com DeletePersistentUdpPortReservation.
+ * behaviour §2; learn.microsoft.com DeletePersistentUdpPortReservation.
  */
 ULONG WINAPI portres_DeletePersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts )
 {
@@ -272,7 +272,7 @@ ULONG WINAPI portres_DeletePersistentUdpPortReservation( USHORT StartPort, USHOR
  *
  * Returns NO_ERROR; ERROR_INVALID_PARAMETER (zero port or count, block
  * past 65535, NULL or unwritable Token); ERROR_NOT_FOUND (no reservation of
- * exactly this block).  Source: SPEC §2; learn.microsoft.com
+ * exactly this block).  Source: behaviour §2; learn.microsoft.com
  * LookupPersistentTcpPortReservation.
  */
 ULONG WINAPI portres_LookupPersistentTcpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
@@ -284,7 +284,7 @@ ULONG WINAPI portres_LookupPersistentTcpPortReservation( USHORT StartPort, USHOR
  *      LookupPersistentUdpPortReservation (IPHLPAPI.@)
  *
  * The UDP counterpart of LookupPersistentTcpPortReservation.  Source:
- * SPEC §2; learn.microsoft.com LookupPersistentUdpPortReservation.
+ * behaviour §2; learn.microsoft.com LookupPersistentUdpPortReservation.
  */
 ULONG WINAPI portres_LookupPersistentUdpPortReservation( USHORT StartPort, USHORT NumberOfPorts, PULONG64 Token )
 {

@@ -3,7 +3,7 @@
  *
  * SIO_ASSOCIATE_PORT_RESERVATION records (socket, token) here, in this
  * process only; bind and the implicit binds (socket.c) then take the
- * socket's port from the reservation's block (SPEC §3).  Sockets never
+ * socket's port from the reservation's block (behaviour §3).  Sockets never
  * associated pay one unlocked read.
  */
 

@@ -1,5 +1,5 @@
 /*
- * The bind policy: what reservations do to binds (SPEC §3, §4)
+ * The bind policy: what reservations do to binds (behaviour §3, §4)
  *
  * An explicit bind (bind_explicit) into another process's runtime
  * reservation fails WSAEACCES.  A port-0 bind or an implicit bind
@@ -168,7 +168,7 @@ static int bind_port( void *ctx, enum portres_proto proto, uint16_t port )
 }
 
 /* bind s to addr with a port of the dynamic port range outside every
- * reservation of proto: the port-0 and implicit binds of SPEC §4, port
+ * reservation of proto: the port-0 and implicit binds of behaviour §4, port
  * chosen by portres_pool_pick.
  *
  * The picker tries the part of the dynamic range above the kernel's
@@ -210,7 +210,7 @@ static int bind_outside_reservations( const struct portres_pool *pool, enum port
 }
 
 /* WSAEACCES if port is inside a live runtime reservation of another
- * process (SPEC §4), else 0; one wineserver round trip */
+ * process (behaviour §4), else 0; one wineserver round trip */
 static int foreign_reservation( enum portres_proto proto, USHORT port )
 {
     struct portres_pool *pool;

@@ -1,5 +1,5 @@
 /*
- * Runtime port reservations: the three WSAIoctl codes (SPEC §3), the
+ * Runtime port reservations: the three WSAIoctl codes (behaviour §3), the
  * tokens this process acquired, and the end of both with their sockets
  *
  * A runtime reservation is a slot of the shared pool owned by this
@@ -100,7 +100,7 @@ static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 wa
 
 /* release_socket_reservations: closesocket of s: its association ends,
  * and the runtime reservations acquired on s if this is its last handle
- * (a DuplicateHandle or WSADuplicateSocket copy keeps them, SPEC §3).
+ * (a DuplicateHandle or WSADuplicateSocket copy keeps them, behaviour §3).
  * Returns NULL, or an event to wait for once the socket is closed
  * (socket_closing), then close. */
 HANDLE release_socket_reservations( SOCKET s )
@@ -300,7 +300,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
 
 /* the reservation holding token, NULL if there is none (or if it was a
  * runtime one of another process that has ended: it is reclaimed here, as
- * the reservation ended with its process, SPEC §3) */
+ * the reservation ended with its process, behaviour §3) */
 static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 token )
 {
     struct portres_reservation *res = portres_pool_find_token( pool, token );
@@ -352,7 +352,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
 
 /* Wine's private socket ioctl that completes a request with the status
  * given as input through the usual legs: event, APC, completion port
- * (SPEC §5).  It always reports 0 bytes. */
+ * (behaviour §5).  It always reports 0 bytes. */
 #define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
 
 C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == sizeof(INET_PORT_RESERVATION_INSTANCE) );

@@ -52,7 +52,7 @@ static void accepted_socket( SOCKET listener, SOCKET s )
  * (and forgets whatever it knew of an earlier socket with the same handle
  * value: cache slot, association, acquired tokens; socket_created) so that
  * their binds need no round trip to learn it.  Errors are the builtin's.
- * Source: SPEC §4, §5 (round trips on the bind path).
+ * Source: behaviour §4, §5 (round trips on the bind path).
  */
 SOCKET WINAPI portres_socket( int family, int type, int protocol )
 {
@@ -99,7 +99,7 @@ SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCO
  *
  * Wine's builtin accept; the new socket's cache slot is overwritten (it
  * may reuse the handle value of a socket closed without closesocket).
- * Parameters and errors are the builtin's.  Source: SPEC §5 (the cache of
+ * Parameters and errors are the builtin's.  Source: behaviour §5 (the cache of
  * the bind path).
  */
 SOCKET WINAPI portres_accept( SOCKET s, struct sockaddr *addr, int *len )
@@ -137,7 +137,7 @@ SOCKET WINAPI portres_WSAAccept( SOCKET s, struct sockaddr *addr, int *len, LPCO
  * runtime reservation fails WSAEACCES (persistent reservations and the
  * owner's own do not refuse).  Every other bind, and every other error,
  * is Wine's builtin's, which reads the same len bytes it would read from
- * the caller.  Source: SPEC §3, §4; learn.microsoft.com
+ * the caller.  Source: behaviour §3, §4; learn.microsoft.com
  * SIO_ASSOCIATE_PORT_RESERVATION.
  */
 int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
@@ -154,10 +154,10 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
  *      connect (WS2_32.4)
  *
  * Wine's builtin connect to addr (port in network byte order), after the
- * implicit bind of SPEC §3 and §4 on a socket that may be unbound: from
+ * implicit bind of behaviour §3 and §4 on a socket that may be unbound: from
  * the block of an associated socket, else outside every reservation when
  * some are live where the kernel picks ports.  Errors: WSAEADDRINUSE (no
- * free port for the implicit bind), else the builtin's.  Source: SPEC §3,
+ * free port for the implicit bind), else the builtin's.  Source: behaviour §3,
  * §4.
  */
 int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
@@ -169,7 +169,7 @@ int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 /***********************************************************************
  *      WSAConnect (WS2_32.41)
  *
- * As connect, for WSAConnect.  Source: SPEC §3, §4.
+ * As connect, for WSAConnect.  Source: behaviour §3, §4.
  */
 int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
                                WSABUF *callee_data, QOS *sqos, QOS *gqos )
@@ -187,7 +187,7 @@ int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, W
  * WSAEINVAL).  When the name does not resolve, the socket may be left
  * bound (only while reservations are live where the kernel picks ports).
  * Errors: WSAEADDRINUSE (no free port), else the builtin's.
- * Source: SPEC §4.
+ * Source: behaviour §4.
  */
 BOOL WINAPI portres_WSAConnectByNameA( SOCKET s, const char *node, const char *service, DWORD *local_len,
                                        struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
@@ -257,12 +257,12 @@ static int connect_by_list( SOCKET s, const SOCKET_ADDRESS_LIST *list, DWORD *lo
  * byte order) that accepts, trying them in order; Wine 8.0's builtin has
  * no WSAConnectByList.  On success the local and remote addresses are
  * returned through local_len/local and remote_len/remote when given.  The
- * implicit bind is that of connect (SPEC §3, §4).  timeout is not
+ * implicit bind is that of connect (behaviour §3, §4).  timeout is not
  * honoured: each connect blocks as connect does (as Wine's
  * WSAConnectByName).  Returns TRUE, or FALSE with WSAEINVAL (reserved set,
  * no list), WSAEFAULT (an address buffer too small), WSAEADDRINUSE (no
  * free port), WSAEHOSTUNREACH (empty list), or the last connect's error.
- * Source: SPEC §4; learn.microsoft.com WSAConnectByList.
+ * Source: behaviour §4; learn.microsoft.com WSAConnectByList.
  */
 BOOL WINAPI portres_WSAConnectByList( SOCKET s, SOCKET_ADDRESS_LIST *list, DWORD *local_len,
                                       struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
@@ -279,9 +279,9 @@ BOOL WINAPI portres_WSAConnectByList( SOCKET s, SOCKET_ADDRESS_LIST *list, DWORD
 /***********************************************************************
  *      sendto (WS2_32.20)
  *
- * Wine's builtin sendto, after the implicit bind of SPEC §3 and §4 on an
+ * Wine's builtin sendto, after the implicit bind of behaviour §3 and §4 on an
  * unbound UDP socket (only when a destination to is given).  Errors:
- * WSAEADDRINUSE (no free port), else the builtin's.  Source: SPEC §3, §4.
+ * WSAEADDRINUSE (no free port), else the builtin's.  Source: behaviour §3, §4.
  */
 int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen )
 {
@@ -292,7 +292,7 @@ int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const 
 /***********************************************************************
  *      WSASendTo (WS2_32.90)
  *
- * As sendto, for WSASendTo.  Source: SPEC §3, §4.
+ * As sendto, for WSASendTo.  Source: behaviour §3, §4.
  */
 int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sent, DWORD flags,
                               const struct sockaddr *to, int tolen, OVERLAPPED *overlapped,
@@ -307,7 +307,7 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
  *
  * As sendto, for WSASendMsg (the export and the WSAID_WSASENDMSG extension
  * function): the implicit bind when msg names a destination.  Source:
- * SPEC §3, §4.
+ * behaviour §3, §4.
  */
 int WINAPI portres_WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, OVERLAPPED *overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
@@ -321,7 +321,7 @@ static LPFN_CONNECTEX builtin_ConnectEx;
 
 /* ConnectEx as handed out by SIO_GET_EXTENSION_FUNCTION_POINTER: the
  * builtin's, after the implicit bind of an associated socket from its
- * block (SPEC §3).  Any other unbound socket is left to the builtin, which
+ * block (behaviour §3).  Any other unbound socket is left to the builtin, which
  * fails WSAEINVAL as Windows does: ConnectEx needs a bound socket. */
 static BOOL WINAPI portres_ConnectEx( SOCKET s, const struct sockaddr *addr, int len, void *buf, DWORD size,
                                       DWORD *sent, OVERLAPPED *overlapped )
@@ -353,7 +353,7 @@ static void *wrap_extension( const GUID *guid, void *func )
  * closes it with Wine's builtin (WSAENOTSOCK and the rest are its errors).
  * A socket watched for its last handle (sockwatch.c) is waited for until
  * the wineserver has let go of it, so that its port is free on return.
- * Source: SPEC §3 ("lives until ... the acquiring socket is closed").
+ * Source: behaviour §3 ("lives until ... the acquiring socket is closed").
  */
 int WINAPI portres_closesocket( SOCKET s )
 {
@@ -380,7 +380,7 @@ int WINAPI portres_closesocket( SOCKET s )
  * INET_PORT_RESERVATION_INSTANCE), SIO_RELEASE_PORT_RESERVATION and
  * SIO_ASSOCIATE_PORT_RESERVATION (in INET_PORT_RESERVATION_TOKEN) are
  * portres's; every other code is Wine's builtin's (ConnectEx, as handed out
- * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for SPEC §4).  With
+ * by SIO_GET_EXTENSION_FUNCTION_POINTER, is wrapped for behaviour §4).  With
  * lpOverlapped the call completes at once and is also reported through
  * hEvent, the completion routine (APC) or the completion port, each with
  * the call's byte count (16 for acquire, 0 for the others).
@@ -394,7 +394,7 @@ int WINAPI portres_closesocket( SOCKET s )
  * WSAEADDRINUSE (acquire: block overlaps a reservation or a bound port, or
  * no free block), WSAEACCES (another process's runtime token; a persistent
  * token without administrator rights), WSAENOBUFS (pool full).
- * Source: SPEC §3; learn.microsoft.com SIO_ACQUIRE_PORT_RESERVATION,
+ * Source: behaviour §3; learn.microsoft.com SIO_ACQUIRE_PORT_RESERVATION,
  * SIO_RELEASE_PORT_RESERVATION, SIO_ASSOCIATE_PORT_RESERVATION.
  */
 int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size,

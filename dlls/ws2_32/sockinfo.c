@@ -83,7 +83,7 @@ static int creation_protocol( int family, int type, int protocol )
 
 /* socket_protocol: the socket's reservation protocol and address family.
  * Returns 0, WSAENOTSOCK (not a socket) or WSAEOPNOTSUPP (neither TCP nor
- * UDP).  SPEC §3. */
+ * UDP).  behaviour §3. */
 int socket_protocol( SOCKET s, enum portres_proto *proto, int *family )
 {
     WSAPROTOCOL_INFOW info;

@@ -1,7 +1,7 @@
 /*
  * Watching the sockets that hold reservations for their last handle
  *
- * SPEC §3: a runtime reservation lives until the acquiring socket is
+ * behaviour §3: a runtime reservation lives until the acquiring socket is
  * closed, which on Windows means its last handle: closesocket, CloseHandle,
  * WSACleanup, or the last of its DuplicateHandle / WSADuplicateSocket
  * copies.  Wine 8's wineserver completes every pending AFD poll of a

@@ -2,7 +2,7 @@
  * The "portres" WINEDEBUG channel
  *
  * Messages go through ntdll's __wine_dbg_output, present in every Wine
- * process (SPEC §5), so they interleave with Wine's own; on Windows, where
+ * process (behaviour §5), so they interleave with Wine's own; on Windows, where
  * it is absent, nothing is printed.  err, warn and fixme are on by
  * default; WINEDEBUG=+portres adds trace, -portres or -all silences it.
  */

@@ -1,7 +1,7 @@
 /*
  * Finding Wine's builtin DLL and forwarding to it
  *
- * SPEC §5: a proxy next to the program gets the builtin back from
+ * behaviour §5: a proxy next to the program gets the builtin back from
  * LoadLibraryW(<system dir>\name); a proxy installed in system32 gets
  * itself from that call and must load the builtin by its path under
  * %WINEDLLDIRn%.  Both cases are handled by trying the path first.

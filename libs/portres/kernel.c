@@ -148,7 +148,7 @@ static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
  * whose port the kernel chose included, which a test bind does not see)
  * holds a port of start..start+count-1 (host order), from /proc/net/tcp
  * and tcp6; FALSE if none does or they cannot be read.  About as costly
- * as GetExtendedTcpTable without the owner pids (SPEC §5), so only the
+ * as GetExtendedTcpTable without the owner pids (behaviour §5), so only the
  * part of the block inside the kernel's ephemeral range is looked up:
  * the kernel takes the ports it chooses from there, and every other port
  * is held by an explicit bind, which the test bind sees.  (A connection

@@ -29,7 +29,7 @@ static void set_bits( struct portres_pool *pool, unsigned int proto, uint32_t st
 
 /* portres_range_valid: 1 if ports start..start+count-1 (host order) are a
  * valid block: start and count non-zero and the block ends at or before
- * port 65535 (SPEC §2, §3: ERROR_INVALID_PARAMETER / WSAEINVAL otherwise). */
+ * port 65535 (behaviour §2, §3: ERROR_INVALID_PARAMETER / WSAEINVAL otherwise). */
 int portres_range_valid( uint32_t start, uint32_t count )
 {
     return start >= 1 && count >= 1 && start <= 65535 && count <= 65535 && start + count - 1 <= 65535;

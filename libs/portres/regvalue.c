@@ -5,7 +5,7 @@
  * reservation: the name is the block as "first-last" in decimal host order
  * ("50000-50059"), the data the token as "0x" and 16 hex digits.  Readable
  * with `wine reg query`, which prints REG_QWORD data as "(null)" on Wine 8.0
- * (SPEC §5).  Delete and Lookup need an exact block match, which the name
+ * (behaviour §5).  Delete and Lookup need an exact block match, which the name
  * gives directly.
  *
  * The dynamic port range of a protocol is the REG_SZ value

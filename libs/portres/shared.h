@@ -1,7 +1,7 @@
 /*
  * The pool as every process of a prefix sees it: a named section and a
  * named mutex in the wineserver, and a named event per owner process whose
- * lifetime is that process's (SPEC §5).  Win32 glue shared by both DLLs.
+ * lifetime is that process's (behaviour §5).  Win32 glue shared by both DLLs.
  */
 
 #ifndef PORTRES_SHARED_H

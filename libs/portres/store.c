@@ -1,6 +1,6 @@
 /*
  * The persistent store: the prefix's registry, made durable by a journal
- * (SPEC §2, §5; README "Where things are kept")
+ * (behaviour §2, §5; README "Where things are kept")
  *
  * HKLM\Software\Wine\Portres\Tcp and \Udp hold one value per persistent
  * reservation (format: regvalue.c); HKLM\Software\Wine\Portres holds the

@@ -4,7 +4,7 @@
  * Persistent TCP and UDP: create, lookup, associate, bind, delete.
  * Runtime, specific and wildcard: acquire, associate, bind, release.
  * Then one refused request of each kind, with its error code.
- * Exit code 0 when every step behaved as SPEC.md says, 1 otherwise.
+ * Exit code 0 when every step behaved as doc/behaviour.md says, 1 otherwise.
  */
 
 #include <winsock2.h>
