@@ -162,6 +162,7 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
  */
 int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 {
+    TRACE( "socket %#Ix addr %p len %d\n", s, addr, len );
     if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.connect( s, addr, len );
 }
@@ -174,6 +175,7 @@ int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
                                WSABUF *callee_data, QOS *sqos, QOS *gqos )
 {
+    TRACE( "socket %#Ix addr %p len %d\n", s, addr, len );
     if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSAConnect( s, addr, len, caller_data, callee_data, sqos, gqos );
 }
@@ -285,6 +287,7 @@ BOOL WINAPI portres_WSAConnectByList( SOCKET s, SOCKET_ADDRESS_LIST *list, DWORD
  */
 int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen )
 {
+    TRACE( "socket %#Ix len %d to %p tolen %d\n", s, len, to, tolen );
     if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.sendto( s, buf, len, flags, to, tolen );
 }
@@ -298,6 +301,7 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
                               const struct sockaddr *to, int tolen, OVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
+    TRACE( "socket %#Ix count %lu to %p tolen %d\n", s, count, to, tolen );
     if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSASendTo( s, buffers, count, sent, flags, to, tolen, overlapped, completion );
 }
@@ -312,6 +316,7 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
 int WINAPI portres_WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, OVERLAPPED *overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
+    TRACE( "socket %#Ix msg %p flags %#lx\n", s, msg, flags );
     if (msg && !IsBadReadPtr( msg, sizeof(*msg) ) && msg->name && implicit_bind_failed( s, IMPLICIT_UDP ))
         return SOCKET_ERROR;
     return builtin.WSASendMsg( s, msg, flags, sent, overlapped, completion );
@@ -363,6 +368,7 @@ int WINAPI portres_closesocket( SOCKET s )
     uncache_socket( s );
     closed = release_socket_reservations( s );
     ret = builtin.closesocket( s );
+    TRACE( "socket %#Ix -> %d, %s\n", s, ret, closed ? "waiting for its watch" : "not watched" );
     if (closed)
     {
         if (!ret && WaitForSingleObject( closed, 5000 ) != WAIT_OBJECT_0)
