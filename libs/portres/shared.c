@@ -100,6 +100,26 @@ struct portres_pool *portres_lock( void )
     return pool_view;
 }
 
+/* drop the runtime reservations of every owner whose
+ * process has ended; pool locked.  One round trip per distinct owner. */
+static unsigned int reclaim_dead( struct portres_pool *pool )
+{
+    const struct portres_reservation *res;
+    unsigned int reclaimed = 0;
+    DWORD last_alive = 0;
+
+    PORTRES_POOL_FOR_EACH( res, pool )
+    {
+        DWORD owner = res->owner;
+
+        if (res->persistent || owner == last_alive || portres_is_self( owner )) continue;
+        if (portres_owner_alive( owner )) last_alive = owner;
+        else reclaimed += portres_pool_remove_owner( pool, owner );
+    }
+    if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
+    return reclaimed;
+}
+
 /* portres_pool_view: the pool for reads without the lock (the bitmaps and
  * live counts of the bind path), set up on first use; NULL if the pool
  * cannot be opened.  Reads may race with a change: callers that find a
@@ -116,30 +136,10 @@ const struct portres_pool *portres_pool_view( void )
          * not send every bind of this process down the checking path */
         struct portres_pool *pool = portres_lock();
         if (!pool) return NULL;
-        portres_reclaim_dead( pool );
+        reclaim_dead( pool );
         portres_unlock();
     }
     return pool_view;
-}
-
-/* portres_reclaim_dead: drop the runtime reservations of every owner whose
- * process has ended; pool locked.  One round trip per distinct owner. */
-unsigned int portres_reclaim_dead( struct portres_pool *pool )
-{
-    const struct portres_reservation *res;
-    unsigned int reclaimed = 0;
-    DWORD last_alive = 0;
-
-    PORTRES_POOL_FOR_EACH( res, pool )
-    {
-        DWORD owner = res->owner;
-
-        if (res->persistent || owner == last_alive || portres_is_self( owner )) continue;
-        if (portres_owner_alive( owner )) last_alive = owner;
-        else reclaimed += portres_pool_remove_owner( pool, owner );
-    }
-    if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
-    return reclaimed;
 }
 
 /* portres_unlock: release the pool mutex taken by portres_lock */

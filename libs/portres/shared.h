@@ -23,7 +23,6 @@ DWORD portres_self_owner( struct portres_pool *pool );
 BOOL portres_owner_alive( DWORD owner );
 BOOL portres_is_self( DWORD owner );
 BOOL portres_socket_alive( const struct portres_reservation *res );
-unsigned int portres_reclaim_dead( struct portres_pool *pool );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
 void portres_shared_detach( void );

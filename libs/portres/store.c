@@ -212,17 +212,17 @@ static void load_key( struct portres_pool *pool, enum portres_proto proto, BOOL 
     RegCloseKey( key );
 }
 
-/* portres_store_load: load the persistent reservations of the prefix's
+/* load the persistent reservations of the prefix's
  * registry, then the active (volatile) exclusions, into the pool;
  * malformed or conflicting values are skipped with a WARN line */
-void portres_store_load( struct portres_pool *pool )
+static void store_load( struct portres_pool *pool )
 {
     for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++) load_key( pool, proto, FALSE );
     for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++) load_key( pool, proto, TRUE );
 }
 
-/* portres_store_load_dynamic: load the dynamic port ranges set with `portres int ipv4 set dynamicport` */
-void portres_store_load_dynamic( struct portres_pool *pool )
+/* load the dynamic port ranges set with `portres int ipv4 set dynamicport` */
+static void store_load_dynamic( struct portres_pool *pool )
 {
     HKEY key;
 
@@ -251,8 +251,8 @@ void portres_store_load_dynamic( struct portres_pool *pool )
 void portres_store_reload( struct portres_pool *pool )
 {
     portres_pool_remove_persistent( pool );
-    portres_store_load_dynamic( pool );
-    portres_store_load( pool );
+    store_load_dynamic( pool );
+    store_load( pool );
 }
 
 /* --- the journal file ------------------------------------------------------ */
@@ -376,7 +376,7 @@ static void read_list( struct portres_store_list *list )
         }
         RegCloseKey( key );
     }
-    /* the dynamic ranges as portres_store_load_dynamic reads them */
+    /* the dynamic ranges as store_load_dynamic reads them */
     if ((scratch = calloc( 1, sizeof(*scratch) )))
     {
         for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
@@ -384,7 +384,7 @@ static void read_list( struct portres_store_list *list )
             scratch->dyn_first[proto] = list->dyn_first[proto];
             scratch->dyn_count[proto] = list->dyn_count[proto];
         }
-        portres_store_load_dynamic( scratch );
+        store_load_dynamic( scratch );
         for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
         {
             list->dyn_first[proto] = scratch->dyn_first[proto];
@@ -711,7 +711,7 @@ void portres_store_init( struct portres_pool *pool )
     }
     free( before );
     free( after );
-    portres_store_load_dynamic( pool );
-    portres_store_load( pool );
+    store_load_dynamic( pool );
+    store_load( pool );
     record_times();
 }

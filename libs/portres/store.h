@@ -14,8 +14,6 @@
 struct portres_pool *portres_lock_fresh( void );
 void portres_store_init( struct portres_pool *pool );
 void portres_store_reload( struct portres_pool *pool );
-void portres_store_load( struct portres_pool *pool );
-void portres_store_load_dynamic( struct portres_pool *pool );
 LONG portres_store_add( const struct portres_reservation *res );
 LONG portres_store_delete( const struct portres_reservation *res );
 LONG portres_store_active( const struct portres_reservation *res, BOOL add );
