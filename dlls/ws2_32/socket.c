@@ -28,13 +28,17 @@ static BOOL implicit_bind_failed( SOCKET s, unsigned int flags )
     return TRUE;
 }
 
-/* a socket just created (family -1: from a protocol info structure):
- * nothing remembered under its handle value applies to it any more */
-static void new_socket( SOCKET s, int family, int type, int protocol )
+/* a socket just created, returned: nothing remembered under its handle
+ * value applies to it any more.  With a protocol info structure (which
+ * may describe a duplicated, already bound socket) its kind is looked up
+ * on first use. */
+static SOCKET new_socket( SOCKET s, int family, int type, int protocol, BOOL from_info )
 {
-    if (s == INVALID_SOCKET) return;
+    if (s == INVALID_SOCKET) return s;
     socket_created( s );
-    note_socket( s, family, type, protocol );
+    if (from_info) note_socket( s, -1, -1, -1 );
+    else note_socket( s, family, type, protocol );
+    return s;
 }
 
 /* a socket just accepted on listener */
@@ -56,10 +60,7 @@ static void accepted_socket( SOCKET listener, SOCKET s )
  */
 SOCKET WINAPI portres_socket( int family, int type, int protocol )
 {
-    SOCKET s = builtin.socket( family, type, protocol );
-
-    new_socket( s, family, type, protocol );
-    return s;
+    return new_socket( builtin.socket( family, type, protocol ), family, type, protocol, FALSE );
 }
 
 /***********************************************************************
@@ -72,11 +73,8 @@ SOCKET WINAPI portres_socket( int family, int type, int protocol )
 SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
                                   DWORD flags )
 {
-    SOCKET s = builtin.WSASocketA( family, type, protocol, info, group, flags );
-
-    if (info) new_socket( s, -1, -1, -1 );
-    else new_socket( s, family, type, protocol );
-    return s;
+    return new_socket( builtin.WSASocketA( family, type, protocol, info, group, flags ), family, type, protocol,
+                       info != NULL );
 }
 
 /***********************************************************************
@@ -87,11 +85,8 @@ SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCO
 SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group,
                                   DWORD flags )
 {
-    SOCKET s = builtin.WSASocketW( family, type, protocol, info, group, flags );
-
-    if (info) new_socket( s, -1, -1, -1 );
-    else new_socket( s, family, type, protocol );
-    return s;
+    return new_socket( builtin.WSASocketW( family, type, protocol, info, group, flags ), family, type, protocol,
+                       info != NULL );
 }
 
 /***********************************************************************
