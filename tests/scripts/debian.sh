@@ -119,11 +119,14 @@ for a in x86_64 i386; do
 done
 check $([ -x /usr/bin/wine-portres ]; echo $?) "/usr/bin/wine-portres is not installed, or not executable"
 check $(! grep -q '@LIBDIR@' /usr/bin/wine-portres; echo $?) "/usr/bin/wine-portres still has @LIBDIR@"
+check $([ -x /usr/bin/portres-sync-kernel ]; echo $?) "/usr/bin/portres-sync-kernel is not installed, or not executable"
 for f in mstcpip.h Windows.h Windows.h.; do
     check $([ -f "/usr/include/portres/$f" ]; echo $?) "/usr/include/portres/$f is not installed"
 done
 man=/usr/share/man/man1/wine-portres.1.gz
 check $(zcat "$man" 2>/dev/null | grep -q '^\.TH WINE-PORTRES 1'; echo $?) "no man page $man"
+check $(zcat /usr/share/man/man1/portres-sync-kernel.1.gz 2>/dev/null | grep -q '^\.TH PORTRES-SYNC-KERNEL 1'; echo $?) \
+    "no man page /usr/share/man/man1/portres-sync-kernel.1.gz"
 
 # --- the installed wine-portres: the demo, with the installed DLLs ------------
 make -C "$src" tools/demo/x86_64-windows/portres_demo.exe >"$tmp/demo-build.log" 2>&1

@@ -1,14 +1,43 @@
 #!/bin/sh
 # fuzz.sh - the libFuzzer targets of tests/unit (registry value decoder,
-# pool logic), FUZZ_SECONDS each (60 by default), through `make fuzz`,
-# which prints the executions of each run.  Native; needs no Wine.
+# pool logic, journal), FUZZ_SECONDS each (60 by default), each on its
+# corpus FOLDER/fuzz/corpus-NAME; crashes land in FOLDER/fuzz/.  Prints
+# the executions of each run.  Native; needs no Wine.  Runs no make: make
+# check and make fuzz build the targets first and name them in
+# FUZZ_TARGETS; without it, tests/unit/fuzz/fuzz_NAME for each
+# tests/unit/fuzz_NAME.c.  A target not built is a failure.
 set -u
-out=$(make -s -C "$PORTRES_TOP" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" 2>&1)
-rc=$?
-echo "$out"
-targets=$(echo "$out" | grep -c '^fuzz [a-z]*: [0-9]* executions')
-failures=0
-[ $rc -eq 0 ] && [ "$targets" -ge 2 ] || failures=1
-[ $failures -eq 0 ] || echo "fuzz.sh: Test failed: make fuzz exited $rc with $targets targets reporting"
-echo "fuzz: 1 tests executed (0 marked as todo, $failures failures), 0 skipped."
+top=$PORTRES_TOP
+seconds=${FUZZ_SECONDS:-60}
+targets=${FUZZ_TARGETS:-$(cd "$top" && for s in tests/unit/fuzz_*.c; do
+    [ -f "$s" ] && echo "tests/unit/fuzz/$(basename "$s" .c)"; done)}
+tests=0; failures=0
+fail() { failures=$((failures + 1)); echo "fuzz.sh: Test failed: $*"; }
+
+for t in $targets; do
+    tests=$((tests + 1))
+    case $t in /*) bin=$t ;; *) bin=$top/$t ;; esac
+    f=${bin##*/}; name=${f#fuzz_}; dir=${bin%/*}
+    if [ ! -x "$bin" ]; then
+        fail "$bin is not built: run make fuzz (or make check), which builds the fuzz targets"
+        continue
+    fi
+    corpus=$dir/corpus-$name; log=$dir/$f.log
+    mkdir -p "$corpus"
+    echo "== fuzz $name for $seconds s (corpus $corpus, log $log)"
+    if ! "$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/$f-" "$corpus" >"$log" 2>&1; then
+        tail -n 60 "$log"
+        fail "fuzz $name (see $log, crash input $dir/$f-*)"
+        continue
+    fi
+    line=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/fuzz '"$name"': \1 executions in \2 s/p' "$log")
+    if [ -z "$line" ]; then
+        tail -n 20 "$log"
+        fail "fuzz $name: no \"Done\" line in $log"
+        continue
+    fi
+    echo "$line"
+done
+[ $tests -gt 0 ] || { tests=1; fail "no fuzz targets (FUZZ_TARGETS is empty, no tests/unit/fuzz_*.c)"; }
+echo "fuzz: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
 [ $failures -eq 0 ]

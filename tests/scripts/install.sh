@@ -1,7 +1,8 @@
 #!/bin/sh
 # install.sh - tools/wine-portres install/uninstall, prefix-wide and next
 # to one program: Wine's own programs keep working, uninstall puts the
-# prefix back as it found it, an app-local install serves its program.
+# prefix back as it found it, an app-local install serves its program; a
+# WINEPREFIX that is not a prefix is refused, with nothing made in it.
 # Expects portres installed prefix-wide in WINEPREFIX, and leaves it so.
 set -u
 top=$PORTRES_TOP
@@ -83,5 +84,29 @@ wineserver -w
 check $? "reinstall failed"
 "$wp" run "$top/tools/demo/x86_64-windows/portres_demo.exe" >/dev/null 2>&1
 check $? "the demo failed after reinstalling"
+# a WINEPREFIX that is not a Wine prefix (no system.reg): install and
+# uninstall refuse it and make nothing there, as setup_portres.sh does
+np="$app/not-a-prefix"
+mkdir -p "$np/app" && cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$np/app/"
+out=$(WINEPREFIX="$np/none" "$wp" install 2>&1)
+rc=$?
+check $([ $rc -ne 0 ] && [ ! -e "$np/none" ]; echo $?) "install into a missing folder: exit $rc, made: $(ls -d "$np/none" 2>/dev/null)"
+echo "$out" | grep -q 'not a Wine prefix'
+check $? "install into a missing folder: no 'not a Wine prefix' message: $out"
+mkdir "$np/empty"
+out=$(WINEPREFIX="$np/empty" "$wp" install 2>&1)
+rc=$?
+check $([ $rc -ne 0 ] && [ -z "$(ls -A "$np/empty")" ]; echo $?) "install into an empty folder: exit $rc, now holds: $(ls -A "$np/empty")"
+echo "$out" | grep -q 'not a Wine prefix'
+check $? "install into an empty folder: no 'not a Wine prefix' message: $out"
+WINEPREFIX="$np/empty" "$wp" uninstall >/dev/null 2>&1
+rc=$?
+check $([ $rc -ne 0 ] && [ -z "$(ls -A "$np/empty")" ]; echo $?) "uninstall in an empty folder: exit $rc, now holds: $(ls -A "$np/empty")"
+WINEPREFIX="$np/empty" "$wp" install --app "$np/app" >/dev/null 2>&1
+rc=$?
+check $([ $rc -ne 0 ] && [ -z "$(ls -A "$np/empty")" ] && [ "$(ls -A "$np/app")" = portres_demo.exe ]; echo $?) \
+    "install --app with an empty folder as WINEPREFIX: exit $rc, prefix holds: $(ls -A "$np/empty"), app: $(ls -A "$np/app")"
+rm -rf "$np"
+
 echo "install: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
 [ $failures -eq 0 ]

@@ -1,8 +1,9 @@
 #!/bin/sh
-# sync-kernel.sh - tools/wine-portres sync-kernel against the real
+# sync-kernel.sh - tools/portres-sync-kernel against the real
 # net.ipv4.ip_local_reserved_ports: entries it did not write are kept, its
 # own follow the prefix, --check reports, non-root is refused with nothing
-# changed.  Ports 46050-46099.  The sysctl is restored at the end.
+# changed; `wine-portres sync-kernel` runs it.  Ports 46050-46099.  The
+# sysctl is restored at the end.
 set -u
 top=$PORTRES_TOP
 file=/proc/sys/net/ipv4/ip_local_reserved_ports
@@ -16,6 +17,7 @@ if [ "$(id -u)" -ne 0 ] || ! [ -w "$file" ]; then
 fi
 saved=$(cat "$file")
 netsh() { "$top/tools/wine-portres" netsh "$@" >/dev/null 2>&1; }
+sync="$top/tools/portres-sync-kernel"
 cleanup() {
     netsh int ipv4 delete excludedportrange protocol=tcp startport=46050 numberofports=10
     netsh int ipv4 delete excludedportrange protocol=udp startport=46070 numberofports=5
@@ -28,26 +30,28 @@ echo 46090 >"$file"   # an entry somebody else wrote
 netsh int ipv4 add excludedportrange protocol=tcp startport=46050 numberofports=10
 netsh int ipv4 add excludedportrange protocol=udp startport=46070 numberofports=5
 
-"$top/tools/wine-portres" sync-kernel --check >/tmp/portres-sync.out 2>&1
+"$sync" --check >/tmp/portres-sync.out 2>&1
 check $(( $? == 0 )) "--check reported no difference: $(cat /tmp/portres-sync.out)"
 grep -q "to add: *46050-46059,46070-46074" /tmp/portres-sync.out
 check $? "--check did not list the blocks to add: $(cat /tmp/portres-sync.out)"
 check $([ "$(cat "$file")" = 46090 ]; echo $?) "--check changed the sysctl: $(cat "$file")"
 
-"$top/tools/wine-portres" sync-kernel >/dev/null 2>&1
+"$sync" >/dev/null 2>&1
 check $? "sync-kernel failed"
 check $([ "$(cat "$file")" = "46050-46059,46070-46074,46090" ]; echo $?) "after sync: $(cat "$file")"
 
-"$top/tools/wine-portres" sync-kernel --check >/dev/null 2>&1
+"$sync" --check >/dev/null 2>&1
 check $? "--check after sync still sees a difference"
+"$top/tools/wine-portres" sync-kernel --check >/dev/null 2>&1
+check $? "wine-portres sync-kernel --check (running portres-sync-kernel) sees a difference"
 
 netsh int ipv4 delete excludedportrange protocol=tcp startport=46050 numberofports=10
-"$top/tools/wine-portres" sync-kernel >/dev/null 2>&1
+"$sync" >/dev/null 2>&1
 check $([ "$(cat "$file")" = "46070-46074,46090" ]; echo $?) "after delete and sync: $(cat "$file")"
 
 if command -v setpriv >/dev/null; then
     before=$(cat "$file")
-    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$top/tools/wine-portres" sync-kernel 2>&1)
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$sync" 2>&1)
     check $(( $? == 0 )) "non-root sync-kernel did not fail"
     echo "$out" | grep -q "needs root"
     check $? "non-root refusal message: $out"
