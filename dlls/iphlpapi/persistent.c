@@ -1,7 +1,7 @@
 /*
  * Persistent port reservations: the six IP Helper functions (behaviour §2)
  *
- * The list lives in the prefix's registry (libs/portres/regvalue.c gives
+ * The list lives in the prefix's registry (libs/core/regvalue.c gives
  * the format), made durable by a journal (libs/portres/store.c), and is
  * mirrored in the shared pool, where runtime reservations and binds see
  * it.  A call returns success only once its change is on disk; a failed

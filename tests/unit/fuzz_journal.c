@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the journal of persistent changes (libs/portres/journal.c)
+ * libFuzzer target: the journal of persistent changes (libs/core/journal.c)
  *
  * The input is journal text, replayed on a registry list whose generation
  * and entries come from the first bytes.  Replay must neither crash nor

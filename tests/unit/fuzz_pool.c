@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the reservation pool (libs/portres/pool.c)
+ * libFuzzer target: the reservation pool (libs/core/pool.c)
  *
  * The input is a seed and a sequence of operations on one pool: add
  * (runtime, persistent, with fresh, taken or zero tokens, valid and invalid

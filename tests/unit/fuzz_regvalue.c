@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: the registry value format (libs/portres/regvalue.c)
+ * libFuzzer target: the registry value format (libs/core/regvalue.c)
  *
  * The input is "name\0data": split at the first NUL (no NUL: empty data).
  * Both are parsed for both protocols.  Whatever parses must be a valid

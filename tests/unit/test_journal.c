@@ -1,5 +1,5 @@
 /*
- * Unit tests of the journal of persistent changes (libs/portres/journal.c),
+ * Unit tests of the journal of persistent changes (libs/core/journal.c),
  * native, cmocka: line format, CRC, and the replay rule of journal.h
  * (generation filter, idempotence, hand edits win, corrupt and truncated
  * lines skipped, snapshots).

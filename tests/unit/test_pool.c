@@ -1,5 +1,5 @@
 /*
- * Unit tests of the reservation pool (libs/portres/pool.c), native, cmocka
+ * Unit tests of the reservation pool (libs/core/pool.c), native, cmocka
  *
  * struct portres_pool is ~145 KB: every test allocates it with calloc.
  * check_consistent() recomputes the bitmaps, live[] and the high-water

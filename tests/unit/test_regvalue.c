@@ -1,6 +1,6 @@
 /*
  * Unit tests of the registry value format of a persistent reservation
- * (libs/portres/regvalue.c), native, cmocka
+ * (libs/core/regvalue.c), native, cmocka
  *
  * name "first-last" in canonical decimal, data "0x" + 16 hex digits, the
  * token carrying PORTRES_PERSISTENT_TOKEN_BIT (bit 63).
