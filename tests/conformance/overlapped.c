@@ -21,7 +21,7 @@
 #include <iphlpapi.h>
 #include <stdlib.h>
 
-#include "test.h"
+#include "util.h"
 
 #define BASE_PORT     48400   /* 24 cases x 2 ports: 48400-48447 */
 #define VARIANT_PORT  48448   /* 6 cases x 2 ports: 48448-48459 */
@@ -36,10 +36,6 @@ enum mode { BY_EVENT, BY_RESULT, BY_APC, BY_PORT, BY_PORT_SKIP, BY_PORT_LOWBIT }
 static const char *const mode_names[] =
     { "event", "WSAGetOverlappedResult", "completion routine", "completion port",
       "completion port + FILE_SKIP_COMPLETION_PORT_ON_SUCCESS", "completion port + hEvent|1" };
-
-static const DWORD codes[] = { SIO_ACQUIRE_PORT_RESERVATION, SIO_RELEASE_PORT_RESERVATION,
-                               SIO_ASSOCIATE_PORT_RESERVATION };
-static const char *const code_names[] = { "acquire", "release", "associate" };
 
 /* what the completion routine saw */
 static struct
@@ -66,28 +62,6 @@ static SOCKET ov_socket( int udp )
                            WSA_FLAG_OVERLAPPED );
     ok( s != INVALID_SOCKET, "WSASocketW failed %d\n", WSAGetLastError() );
     return s;
-}
-
-/* non-overlapped WSAIoctl: 0 or the Winsock error */
-static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
-{
-    DWORD bytes;
-    return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
-static int acquire_block( SOCKET s, USHORT port, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
-{
-    INET_PORT_RANGE range = { htons( port ), count };
-    memset( inst, 0, sizeof(*inst) );
-    return ioctl_err( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst) );
-}
-
-static USHORT local_port( SOCKET s )
-{
-    struct sockaddr_in addr;
-    int len = sizeof(addr);
-    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
-    return ntohs( addr.sin_port );
 }
 
 /* no packet within NO_PACKET_MS; drains and reports any that came */
@@ -124,8 +98,8 @@ struct op
 static BOOL prepare_op( struct op *op, int c, int udp, USHORT port )
 {
     memset( op, 0, sizeof(*op) );
-    op->code = codes[c];
-    op->name = code_names[c];
+    op->code = ioctl_codes[c];
+    op->name = ioctl_names[c];
     op->udp = udp;
     op->port = port;
     op->holder = INVALID_SOCKET;
@@ -141,7 +115,7 @@ static BOOL prepare_op( struct op *op, int c, int udp, USHORT port )
         INET_PORT_RESERVATION_INSTANCE inst;
         int err;
 
-        op->holder = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+        op->holder = new_socket( AF_INET, udp );
         err = acquire_block( op->holder, port, BLOCK_PORTS, &inst );
         ok( !err, "%s %s: acquire of %u+%u for the test failed %d\n", udp ? "UDP" : "TCP", op->name, port,
             BLOCK_PORTS, err );
@@ -182,7 +156,7 @@ static void check_op_effect( struct op *op, const char *how )
     else if (op->code == SIO_RELEASE_PORT_RESERVATION)
     {
         /* the block is free again */
-        SOCKET t = socket( AF_INET, op->udp ? SOCK_DGRAM : SOCK_STREAM, op->udp ? IPPROTO_UDP : IPPROTO_TCP );
+        SOCKET t = new_socket( AF_INET, op->udp );
         INET_PORT_RESERVATION_INSTANCE inst;
         int err = acquire_block( t, op->port, BLOCK_PORTS, &inst );
         ok( !err, "%s %s (%s): the block is not free after the release: acquire failed %d\n", proto, op->name,
@@ -490,9 +464,9 @@ static void test_nonblocking( void )
                         NULL ) ? WSAGetLastError() : 0;
         ok( !err, "%s non-blocking acquire failed %d\n", proto, err );
         ok( bytes == sizeof(inst), "%s non-blocking acquire returned %lu bytes\n", proto, bytes );
-        err = ioctl_err( a, SIO_ASSOCIATE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0 );
+        err = token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token );
         ok( !err, "%s non-blocking associate failed %d\n", proto, err );
-        err = ioctl_err( a, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0 );
+        err = token_ioctl( a, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
         ok( !err, "%s non-blocking release failed %d\n", proto, err );
 
         /* overlapped */
@@ -575,8 +549,7 @@ static void test_event_race( void )
                             &bytes, &race.ov, NULL ) ? WSAGetLastError() : 0;
             if (err && err != WSA_IO_PENDING) failed = err;
             if (WaitForSingleObject( race.seen, WAIT_MS )) failed = -1;
-            if (!failed) failed = ioctl_err( race.s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token),
-                                             NULL, 0 );
+            if (!failed) failed = token_ioctl( race.s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
             ResetEvent( race.ov.hEvent );  /* before the waiter waits again */
             SetEvent( race.next );
         }
