@@ -124,9 +124,15 @@ wait_for() {
 }
 
 prefix_pids() {
-    for lib_p in /proc/[0-9]*; do
-        { tr '\0' ' ' <"$lib_p/cmdline"; } 2>/dev/null | grep -qF -- "$1" || continue
-        { tr '\0' '\n' <"$lib_p/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "${lib_p#/proc/}"
+    # the candidates from pgrep (TEXT as a regular expression), or every process
+    if command -v pgrep >/dev/null 2>&1; then
+        lib_c=$(pgrep -f -- "$(printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g')")
+    else
+        lib_c=$(cd /proc && ls -d [0-9]*)
+    fi
+    for lib_p in $lib_c; do
+        { tr '\0' ' ' <"/proc/$lib_p/cmdline"; } 2>/dev/null | grep -qF -- "$1" || continue
+        { tr '\0' '\n' <"/proc/$lib_p/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "$lib_p"
     done
     return 0
 }
