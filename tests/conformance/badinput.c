@@ -27,9 +27,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "test.h"
+#include "util.h"
 #include "pool.h"
-#include "names.h"
 
 #ifndef SIO_ACQUIRE_PORT_RESERVATION
 #define SIO_ACQUIRE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 100)
@@ -64,7 +63,7 @@
 
 #define INVALID_SOCKET_VALUE ((SOCKET)(ULONG_PTR)0xdead0)
 
-static BOOL is_wine, is_admin, have_state;
+static BOOL is_wine, admin, have_state;
 static const struct portres_pool *pool_view;
 static HANDLE pool_section;
 static struct portres_pool *pool_before;
@@ -84,41 +83,6 @@ static void *readonly_page;
 
 /* ------------------------------------------------------------------------ */
 /* the state of (b): pool and registry                                      */
-
-static void reg_snapshot( char *buf, size_t size )
-{
-    static const WCHAR *const keys[2] = { PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY) };
-    size_t len = 0;
-
-    buf[0] = 0;
-    for (int i = 0; i < 2; i++)
-    {
-        HKEY key;
-
-        len += snprintf( buf + len, size - len, "[%s]", i ? "Udp" : "Tcp" );
-        if (len >= size) break;
-        /* a missing key is an empty list */
-        if (RegOpenKeyExW( HKEY_LOCAL_MACHINE, keys[i], 0, KEY_READ | KEY_WOW64_64KEY, &key )) continue;
-        for (DWORD j = 0; len < size; j++)
-        {
-            char name[256], data[256];
-            DWORD name_len = sizeof(name), data_len = sizeof(data) - 1, type = 0;
-            LONG err = RegEnumValueA( key, j, name, &name_len, NULL, &type, (BYTE *)data, &data_len );
-
-            if (err == ERROR_NO_MORE_ITEMS) break;
-            if (err == ERROR_MORE_DATA) strcpy( data, "<long>" );
-            else if (err)
-            {
-                len += snprintf( buf + len, size - len, "<error %ld>", err );
-                break;
-            }
-            else data[min( data_len, sizeof(data) - 1 )] = 0;
-            if (type != REG_SZ) snprintf( data, sizeof(data), "<type %lu, %lu bytes>", type, data_len );
-            len += snprintf( buf + len, size - len, " %s=%s", name, data );
-        }
-        RegCloseKey( key );
-    }
-}
 
 /* where in struct portres_pool offset off lies, for the failure message */
 static void describe_offset( size_t off, char *buf, size_t size )
@@ -164,7 +128,7 @@ static void begin_case( const char *name )
     case_start = GetTickCount();
     if (!have_state) return;
     memcpy( pool_before, pool_view, sizeof(*pool_before) );
-    reg_snapshot( reg_before, sizeof(reg_before) );
+    registry_snapshot( reg_before, sizeof(reg_before) );
 }
 
 static void end_case( int line )
@@ -181,7 +145,7 @@ static void end_case( int line )
     if (off < size) describe_offset( off, where, sizeof(where) );
     ok_( line, off == size, "%s: pool changed, first at offset %lu (%s)\n", case_name, (unsigned long)off,
          off < size ? where : "" );
-    reg_snapshot( reg_after, sizeof(reg_after) );
+    registry_snapshot( reg_after, sizeof(reg_after) );
     ok_( line, !strcmp( reg_before, reg_after ), "%s: registry changed: before \"%s\", after \"%s\"\n",
          case_name, reg_before, reg_after );
 }
@@ -189,30 +153,12 @@ static void end_case( int line )
 /* ------------------------------------------------------------------------ */
 /* IP Helper cases                                                          */
 
-static ULONG call_create( BOOL tcp, USHORT start, USHORT count, ULONG64 *token )
-{
-    return tcp ? CreatePersistentTcpPortReservation( htons( start ), count, token )
-               : CreatePersistentUdpPortReservation( htons( start ), count, token );
-}
-
-static ULONG call_delete( BOOL tcp, USHORT start, USHORT count )
-{
-    return tcp ? DeletePersistentTcpPortReservation( htons( start ), count )
-               : DeletePersistentUdpPortReservation( htons( start ), count );
-}
-
-static ULONG call_lookup( BOOL tcp, USHORT start, USHORT count, ULONG64 *token )
-{
-    return tcp ? LookupPersistentTcpPortReservation( htons( start ), count, token )
-               : LookupPersistentUdpPortReservation( htons( start ), count, token );
-}
-
 /* Create and Delete need administrator rights; SPEC does not say whether
  * Windows checks them before or after the arguments, so without them
  * ERROR_ACCESS_DENIED is an accepted answer as well */
 static BOOL expected_admin_error( ULONG got, ULONG want )
 {
-    return got == want || (!is_admin && got == ERROR_ACCESS_DENIED);
+    return got == want || (!admin && got == ERROR_ACCESS_DENIED);
 }
 
 #define TOKEN_VALID    ((ULONG64 *)0)
@@ -242,11 +188,11 @@ static void create_case_( int line, BOOL tcp, USHORT start, USHORT count, ULONG6
     snprintf( name, sizeof(name), "CreatePersistent%sPortReservation(%u, %u%s) [%s]", tcp ? "Tcp" : "Udp",
               start, count, token_desc( which ), what );
     begin_case( name );
-    err = call_create( tcp, start, count, token_arg( which, &token ) );
+    err = persistent_create( !tcp, start, count, token_arg( which, &token ) );
     ok_( line, expected_admin_error( err, want ), "%s: got %lu, expected %lu\n", name, err, want );
     end_case( line );
     if (err == NO_ERROR)  /* wrongly created: undo it for the next cases */
-        call_delete( tcp, start, count );
+        persistent_delete( !tcp, start, count );
 }
 
 #define delete_case(tcp, start, count, want, what) delete_case_( __LINE__, tcp, start, count, want, what )
@@ -258,7 +204,7 @@ static void delete_case_( int line, BOOL tcp, USHORT start, USHORT count, ULONG 
     snprintf( name, sizeof(name), "DeletePersistent%sPortReservation(%u, %u) [%s]", tcp ? "Tcp" : "Udp",
               start, count, what );
     begin_case( name );
-    err = call_delete( tcp, start, count );
+    err = persistent_delete( !tcp, start, count );
     ok_( line, expected_admin_error( err, want ), "%s: got %lu, expected %lu\n", name, err, want );
     end_case( line );
 }
@@ -274,7 +220,7 @@ static void lookup_case_( int line, BOOL tcp, USHORT start, USHORT count, ULONG6
     snprintf( name, sizeof(name), "LookupPersistent%sPortReservation(%u, %u%s) [%s]", tcp ? "Tcp" : "Udp",
               start, count, token_desc( which ), what );
     begin_case( name );
-    err = call_lookup( tcp, start, count, token_arg( which, &token ) );
+    err = persistent_lookup( !tcp, start, count, token_arg( which, &token ) );
     /* Lookup needs no rights: the exact code everywhere */
     ok_( line, err == want, "%s: got %lu, expected %lu\n", name, err, want );
     end_case( line );
@@ -319,59 +265,23 @@ static void ioctl_case_( int line, const char *what, SOCKET s, DWORD code, void 
     if (!ret && code == SIO_ACQUIRE_PORT_RESERVATION && out && out_size >= sizeof(INET_PORT_RESERVATION_INSTANCE)
         && !IsBadReadPtr( out, sizeof(INET_PORT_RESERVATION_INSTANCE) ))
     {
-        INET_PORT_RESERVATION_TOKEN tok = ((INET_PORT_RESERVATION_INSTANCE *)out)->Token;
-        WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes, NULL, NULL );
+        token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, ((INET_PORT_RESERVATION_INSTANCE *)out)->Token.Token );
     }
 }
 
-static SOCKET new_socket( BOOL tcp )
+/* acquire start+count on s for the setup; TRUE and the token on success */
+static BOOL setup_acquire( SOCKET s, USHORT start, USHORT count, ULONG64 *token )
 {
-    return socket( AF_INET, tcp ? SOCK_STREAM : SOCK_DGRAM, tcp ? IPPROTO_TCP : IPPROTO_UDP );
-}
-
-/* acquire start+count on s; TRUE and the token on success */
-static BOOL acquire( SOCKET s, USHORT start, USHORT count, ULONG64 *token )
-{
-    INET_PORT_RANGE range = { .StartPort = htons( start ), .NumberOfPorts = count };
     INET_PORT_RESERVATION_INSTANCE inst;
-    DWORD bytes = 0;
-    int ret;
+    int err = acquire_block( s, start, count, &inst );
 
-    memset( &inst, 0, sizeof(inst) );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL );
-    ok( !ret, "setup: acquiring %u+%u failed, error %d\n", start, count, WSAGetLastError() );
-    if (ret) return FALSE;
+    ok( !err, "setup: acquiring %u+%u failed, error %d\n", start, count, err );
+    if (err) return FALSE;
     ok( ntohs( inst.Reservation.StartPort ) == start && inst.Reservation.NumberOfPorts == count && inst.Token.Token,
         "setup: acquired %u+%u token %#llx for %u+%u\n", ntohs( inst.Reservation.StartPort ),
         inst.Reservation.NumberOfPorts, (unsigned long long)inst.Token.Token, start, count );
     *token = inst.Token.Token;
     return TRUE;
-}
-
-static int release( SOCKET s, ULONG64 token )
-{
-    INET_PORT_RESERVATION_TOKEN tok = { token };
-    DWORD bytes = 0;
-    return WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes, NULL, NULL )
-           ? WSAGetLastError() : 0;
-}
-
-/* TRUE if nobody holds port (TCP and UDP) on loopback */
-static BOOL port_free( USHORT port )
-{
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    BOOL free = TRUE;
-
-    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-    addr.sin_port = htons( port );
-    for (int tcp = 0; tcp < 2 && free; tcp++)
-    {
-        SOCKET s = new_socket( tcp );
-        if (s == INVALID_SOCKET) return FALSE;
-        if (bind( s, (struct sockaddr *)&addr, sizeof(addr) )) free = FALSE;
-        closesocket( s );
-    }
-    return free;
 }
 
 static BOOL blocks_free( void )
@@ -392,20 +302,6 @@ static BOOL blocks_free( void )
     return TRUE;
 }
 
-static BOOL check_admin( void )
-{
-    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    PSID admins;
-    BOOL member = FALSE;
-
-    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
-                                   0, 0, 0, 0, 0, 0, &admins ))
-        return FALSE;
-    if (!CheckTokenMembership( NULL, admins, &member )) member = FALSE;
-    FreeSid( admins );
-    return member;
-}
-
 /* ------------------------------------------------------------------------ */
 /* setup and cleanup                                                        */
 
@@ -417,10 +313,10 @@ static void remove_leftovers( void )
         USHORT start = tcp ? PT_START : PU_START, count = tcp ? PT_COUNT : PU_COUNT;
         ULONG64 token;
 
-        if (call_lookup( tcp, start, count, &token ) == NO_ERROR && is_admin)
+        if (persistent_lookup( !tcp, start, count, &token ) == NO_ERROR && admin)
         {
             trace( "deleting the leftover persistent %s block %u+%u\n", tcp ? "TCP" : "UDP", start, count );
-            call_delete( tcp, start, count );
+            persistent_delete( !tcp, start, count );
         }
     }
 }
@@ -436,13 +332,13 @@ static BOOL setup( void )
     ok( readonly_page != NULL, "VirtualAlloc failed, error %lu\n", GetLastError() );
     not_socket = CreateEventW( NULL, TRUE, FALSE, NULL );
 
-    sock_tcp = new_socket( TRUE );
-    sock_udp = new_socket( FALSE );
-    sock_tcp2 = new_socket( TRUE );
-    sock_udp2 = new_socket( FALSE );
-    sock_bound = new_socket( TRUE );
-    sock_listen = new_socket( TRUE );
-    sock_bound_udp = new_socket( FALSE );
+    sock_tcp = new_socket( AF_INET, 0 );
+    sock_udp = new_socket( AF_INET, 1 );
+    sock_tcp2 = new_socket( AF_INET, 0 );
+    sock_udp2 = new_socket( AF_INET, 1 );
+    sock_bound = new_socket( AF_INET, 0 );
+    sock_listen = new_socket( AF_INET, 0 );
+    sock_bound_udp = new_socket( AF_INET, 1 );
     ok( sock_tcp != INVALID_SOCKET && sock_udp != INVALID_SOCKET && sock_tcp2 != INVALID_SOCKET &&
         sock_udp2 != INVALID_SOCKET && sock_bound != INVALID_SOCKET && sock_listen != INVALID_SOCKET &&
         sock_bound_udp != INVALID_SOCKET, "socket failed, error %d\n", WSAGetLastError() );
@@ -466,24 +362,25 @@ static BOOL setup( void )
         skip( "cannot create a raw ICMP socket (error %d): raw socket cases skipped\n", WSAGetLastError() );
 
     /* runtime reservations */
-    have_rt = acquire( sock_tcp, RT_START, RT_COUNT, &rt_token );
-    have_ru = acquire( sock_udp, RU_START, RU_COUNT, &ru_token );
-    if ((have_rel = acquire( sock_tcp, REL_START, REL_COUNT, &rel_token )))
-        ok( !release( sock_tcp, rel_token ), "setup: releasing %#llx failed\n", (unsigned long long)rel_token );
+    have_rt = setup_acquire( sock_tcp, RT_START, RT_COUNT, &rt_token );
+    have_ru = setup_acquire( sock_udp, RU_START, RU_COUNT, &ru_token );
+    if ((have_rel = setup_acquire( sock_tcp, REL_START, REL_COUNT, &rel_token )))
+        ok( !token_ioctl( sock_tcp, SIO_RELEASE_PORT_RESERVATION, rel_token ), "setup: releasing %#llx failed\n",
+            (unsigned long long)rel_token );
     {
-        SOCKET s = new_socket( TRUE );
-        if ((have_clo = acquire( s, CLO_START, CLO_COUNT, &clo_token ))) closesocket( s );
+        SOCKET s = new_socket( AF_INET, 0 );
+        if ((have_clo = setup_acquire( s, CLO_START, CLO_COUNT, &clo_token ))) closesocket( s );
     }
     if (!have_rt || !have_ru) return FALSE;
 
     /* persistent reservations */
-    if (!is_admin) skip( "not an administrator: no persistent reservations, cases that need one skipped\n" );
+    if (!admin) skip( "not an administrator: no persistent reservations, cases that need one skipped\n" );
     else
     {
-        err = call_create( TRUE, PT_START, PT_COUNT, &pt_token );
+        err = persistent_create( 0, PT_START, PT_COUNT, &pt_token );
         ok( err == NO_ERROR, "setup: creating persistent TCP %u+%u failed, error %lu\n", PT_START, PT_COUNT, err );
         have_pt = !err;
-        err = call_create( FALSE, PU_START, PU_COUNT, &pu_token );
+        err = persistent_create( 1, PU_START, PU_COUNT, &pu_token );
         ok( err == NO_ERROR, "setup: creating persistent UDP %u+%u failed, error %lu\n", PU_START, PU_COUNT, err );
         have_pu = !err;
     }
@@ -516,19 +413,21 @@ static void cleanup( void )
 
     if (have_pt)
     {
-        err = call_delete( TRUE, PT_START, PT_COUNT );
+        err = persistent_delete( 0, PT_START, PT_COUNT );
         ok( err == NO_ERROR, "cleanup: deleting persistent TCP %u+%u: %lu\n", PT_START, PT_COUNT, err );
-        err = call_lookup( TRUE, PT_START, PT_COUNT, &token );
+        err = persistent_lookup( 0, PT_START, PT_COUNT, &token );
         ok( err == ERROR_NOT_FOUND, "cleanup: persistent TCP block still found: %lu\n", err );
     }
     if (have_pu)
     {
-        err = call_delete( FALSE, PU_START, PU_COUNT );
+        err = persistent_delete( 1, PU_START, PU_COUNT );
         ok( err == NO_ERROR, "cleanup: deleting persistent UDP %u+%u: %lu\n", PU_START, PU_COUNT, err );
-        err = call_lookup( FALSE, PU_START, PU_COUNT, &token );
+        err = persistent_lookup( 1, PU_START, PU_COUNT, &token );
         ok( err == ERROR_NOT_FOUND, "cleanup: persistent UDP block still found: %lu\n", err );
     }
-    if (have_rt) ok( !release( sock_tcp, rt_token ), "cleanup: releasing the TCP block failed\n" );
+    if (have_rt)
+        ok( !token_ioctl( sock_tcp, SIO_RELEASE_PORT_RESERVATION, rt_token ),
+            "cleanup: releasing the TCP block failed\n" );
     /* RU goes with its socket */
     closesocket( sock_tcp );
     closesocket( sock_udp );
@@ -555,7 +454,7 @@ static void cleanup( void )
                 left++;
             }
         ok( !left, "cleanup: %u reservations of 48600-48999 left in the pool\n", left );
-        reg_snapshot( reg_after, sizeof(reg_after) );
+        registry_snapshot( reg_after, sizeof(reg_after) );
         ok( !strcmp( reg_initial, reg_after ), "cleanup: registry \"%s\", was \"%s\"\n", reg_after, reg_initial );
     }
     if (pool_view) UnmapViewOfFile( pool_view );
@@ -580,7 +479,7 @@ static void test_create( BOOL tcp )
     /* Wine only: Windows may not probe the token pointer (SPEC says nothing) */
     if (is_wine)
         create_case( tcp, FREE_START, FREE_COUNT, TOKEN_READONLY, ERROR_INVALID_PARAMETER, "read-only token" );
-    if (!is_admin) return;  /* the rest gives ERROR_ACCESS_DENIED without rights */
+    if (!admin) return;  /* the rest gives ERROR_ACCESS_DENIED without rights */
     if ((tcp ? have_pt : have_pu))
     {
         create_case( tcp, mine, mine_count, TOKEN_VALID, ERROR_SHARING_VIOLATION, "same block as a persistent one" );
@@ -674,7 +573,7 @@ static void test_acquire( void )
     ACQ( "INVALID_SOCKET", INVALID_SOCKET, &range, sizeof(range), &inst, out_size, 0, WSAENOTSOCK );
     if (not_socket)
         ACQ( "an event handle", (SOCKET)not_socket, &range, sizeof(range), &inst, out_size, 0, WSAENOTSOCK );
-    s = new_socket( TRUE );
+    s = new_socket( AF_INET, 0 );
     ACQ( "closed socket", s, &range, sizeof(range), &inst, out_size, IO_CLOSE_FIRST, WSAENOTSOCK );
     if (sock_raw != INVALID_SOCKET)
         ACQ( "raw ICMP socket", sock_raw, &range, sizeof(range), &inst, out_size, 0, WSAEOPNOTSUPP );
@@ -723,7 +622,7 @@ static void test_release( void )
     /* the invalid-socket cases carry a valid token: only the socket is wrong */
     REL( "invalid socket value", INVALID_SOCKET_VALUE, &tok, sizeof(tok), 0, WSAENOTSOCK );
     REL( "INVALID_SOCKET", INVALID_SOCKET, &tok, sizeof(tok), 0, WSAENOTSOCK );
-    s = new_socket( TRUE );
+    s = new_socket( AF_INET, 0 );
     REL( "closed socket", s, &tok, sizeof(tok), IO_CLOSE_FIRST, WSAENOTSOCK );
     if (sock_raw != INVALID_SOCKET) REL( "raw ICMP socket", sock_raw, &tok, sizeof(tok), 0, WSAEOPNOTSUPP );
 
@@ -759,7 +658,7 @@ static void test_associate( void )
 
     ASSOC( "invalid socket value", INVALID_SOCKET_VALUE, &tok, sizeof(tok), 0, WSAENOTSOCK );
     ASSOC( "INVALID_SOCKET", INVALID_SOCKET, &tok, sizeof(tok), 0, WSAENOTSOCK );
-    s = new_socket( TRUE );
+    s = new_socket( AF_INET, 0 );
     ASSOC( "closed socket", s, &tok, sizeof(tok), IO_CLOSE_FIRST, WSAENOTSOCK );
     if (sock_raw != INVALID_SOCKET) ASSOC( "raw ICMP socket", sock_raw, &tok, sizeof(tok), 0, WSAEOPNOTSUPP );
 
@@ -802,11 +701,11 @@ START_TEST(badinput)
 
     ok( !WSAStartup( MAKEWORD( 2, 2 ), &data ), "WSAStartup failed\n" );
     is_wine = winetest_is_wine();
-    is_admin = check_admin();
+    admin = is_admin();
 
     if (!blocks_free()) return;
     remove_leftovers();
-    reg_snapshot( reg_initial, sizeof(reg_initial) );
+    registry_snapshot( reg_initial, sizeof(reg_initial) );
 
     if (setup())
     {
@@ -823,6 +722,6 @@ START_TEST(badinput)
     }
     cleanup();
     trace( "%u bad-input cases in %lu ms (%s, %s)\n", cases, GetTickCount() - start,
-           is_wine ? "Wine" : "Windows", is_admin ? "administrator" : "not an administrator" );
+           is_wine ? "Wine" : "Windows", admin ? "administrator" : "not an administrator" );
     WSACleanup();
 }

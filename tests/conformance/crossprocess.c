@@ -37,8 +37,6 @@
 #define HOLD_COUNT      10    /* ports of the "hold" and "check" blocks */
 #define WAIT_MS         10000
 
-static const char *const proto_name[2] = { "TCP", "UDP" };
-
 /* what a child tells its parent, in a named section */
 struct shared
 {
@@ -46,34 +44,7 @@ struct shared
     ULONG64 token[2];       /* its TCP and UDP tokens */
 };
 
-/* --- helpers -------------------------------------------------------------- */
-
-/* the local ports of the machine's TCP and UDP tables, IPv4 and IPv6 */
-
 /* --- children ------------------------------------------------------------- */
-
-static ULONG persistent_create( int udp, USHORT start, USHORT count, ULONG64 *token )
-{
-    return udp ? CreatePersistentUdpPortReservation( htons( start ), count, token )
-               : CreatePersistentTcpPortReservation( htons( start ), count, token );
-}
-
-static ULONG persistent_delete( int udp, USHORT start, USHORT count )
-{
-    return udp ? DeletePersistentUdpPortReservation( htons( start ), count )
-               : DeletePersistentTcpPortReservation( htons( start ), count );
-}
-
-static ULONG persistent_lookup( int udp, USHORT start, USHORT count, ULONG64 *token )
-{
-    return udp ? LookupPersistentUdpPortReservation( htons( start ), count, token )
-               : LookupPersistentTcpPortReservation( htons( start ), count, token );
-}
-
-static void object_name( char *buf, size_t size, const char *what, DWORD pid )
-{
-    snprintf( buf, size, "Local\\portres-crossprocess-%s-%lu", what, pid );
-}
 
 /* the named section of parent pid; NULL (and a failed check) if it cannot be opened */
 static struct shared *open_shared( DWORD pid, BOOL create, HANDLE *mapping )
@@ -92,14 +63,12 @@ static struct shared *open_shared( DWORD pid, BOOL create, HANDLE *mapping )
     return shared;
 }
 
-static HANDLE named_event( const char *what, DWORD pid, BOOL create )
+/* named_event(), checked */
+static HANDLE child_event( const char *what, DWORD pid, BOOL create )
 {
-    char name[96];
-    HANDLE event;
+    HANDLE event = named_event( what, pid, create );
 
-    object_name( name, sizeof(name), what, pid );
-    event = create ? CreateEventA( NULL, TRUE, FALSE, name ) : OpenEventA( EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name );
-    ok( event != NULL, "cannot %s the event %s: %lu\n", create ? "create" : "open", name, GetLastError() );
+    ok( event != NULL, "cannot %s the event %s of %lu: %lu\n", create ? "create" : "open", what, pid, GetLastError() );
     return event;
 }
 
@@ -116,8 +85,8 @@ static void child_acquire( USHORT port, DWORD parent, BOOL must_succeed )
     int udp, err;
 
     if (!(shared = open_shared( parent, FALSE, &mapping ))) return;
-    ready = named_event( "ready", parent, FALSE );
-    quit = named_event( "quit", parent, FALSE );
+    ready = child_event( "ready", parent, FALSE );
+    quit = child_event( "quit", parent, FALSE );
     for (udp = 0; udp < 2; udp++)
     {
         s[udp] = new_socket( AF_INET, udp );
@@ -256,25 +225,17 @@ static HANDLE children[8];
 /* start "crossprocess.exe child MODE PORT <this pid>" */
 static HANDLE start_child( const char *mode, USHORT port )
 {
-    STARTUPINFOA si;
-    PROCESS_INFORMATION pi;
-    char cmd[MAX_PATH + 128], **argv;
+    HANDLE process = start_self( NULL, "child %s %u %lu", mode, port, GetCurrentProcessId() );
     unsigned int i;
 
-    winetest_get_mainargs( &argv );
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
-    snprintf( cmd, sizeof(cmd), "\"%s\" child %s %u %lu", argv[0], mode, port, GetCurrentProcessId() );
-    fflush( stdout );
-    if (!CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ))
+    if (!process)
     {
-        ok( 0, "cannot start %s: %lu\n", cmd, GetLastError() );
+        ok( 0, "cannot start child %s %u: %lu\n", mode, port, GetLastError() );
         return NULL;
     }
-    CloseHandle( pi.hThread );
     for (i = 0; i < ARRAYSIZE(children); i++)
-        if (!children[i]) { children[i] = pi.hProcess; break; }
-    return pi.hProcess;
+        if (!children[i]) { children[i] = process; break; }
+    return process;
 }
 
 /* end a child (if still running) and forget it */
@@ -322,9 +283,10 @@ static void test_child_runtime( BOOL terminate )
 
     if (!find_block( terminate ? WIN_TERMINATE : WIN_EXIT, CHILD_COUNT, &base )) return;
     if (!(shared = open_shared( GetCurrentProcessId(), TRUE, &mapping ))) return;
+    winetest_push_context( "%s child", terminate ? "terminated" : "exited" );
     memset( shared, 0, sizeof(*shared) );
-    ready = named_event( "ready", GetCurrentProcessId(), TRUE );
-    quit = named_event( "quit", GetCurrentProcessId(), TRUE );
+    ready = child_event( "ready", GetCurrentProcessId(), TRUE );
+    quit = child_event( "quit", GetCurrentProcessId(), TRUE );
     if (!ready || !quit) goto done;
 
     if (!(child = start_child( "acquire", base ))) goto done;
@@ -336,28 +298,30 @@ static void test_child_runtime( BOOL terminate )
     {
         SOCKET s = new_socket( AF_INET, udp ), b;
 
+        winetest_push_context( "%s", proto_name[udp] );
         err = acquire( s, base, CHILD_COUNT, &inst );
-        ok( err == WSAEADDRINUSE, "%s acquire of the child's block: got %d\n", proto_name[udp], err );
+        ok( err == WSAEADDRINUSE, "acquire of the child's block: got %d\n", err );
         if (!err) release( s, inst.Token.Token );
         err = acquire( s, base + CHILD_COUNT - 1, 3, &inst );
-        ok( err == WSAEADDRINUSE, "%s acquire over the child's block: got %d\n", proto_name[udp], err );
+        ok( err == WSAEADDRINUSE, "acquire over the child's block: got %d\n", err );
         if (!err) release( s, inst.Token.Token );
         err = release( s, shared->token[udp] );
-        ok( err == WSAEACCES, "%s release of the child's token: got %d\n", proto_name[udp], err );
+        ok( err == WSAEACCES, "release of the child's token: got %d\n", err );
         b = new_socket( AF_INET, udp );
         err = associate( b, shared->token[udp] );
-        ok( err == WSAEACCES, "%s associate with the child's token: got %d\n", proto_name[udp], err );
+        ok( err == WSAEACCES, "associate with the child's token: got %d\n", err );
         closesocket( b );
         /* SPEC §4: an explicit bind into another process's runtime reservation */
         b = new_socket( AF_INET, udp );
         err = bind_loopback( b, AF_INET, base + 1 );
-        ok( err == WSAEACCES, "%s bind 127.0.0.1:%u inside the child's block: got %d\n", proto_name[udp], base + 1, err );
+        ok( err == WSAEACCES, "bind 127.0.0.1:%u inside the child's block: got %d\n", base + 1, err );
         closesocket( b );
         /* the failed release left it in place */
         err = acquire( s, base, 1, &inst );
-        ok( err == WSAEADDRINUSE, "%s acquire after the refused release: got %d\n", proto_name[udp], err );
+        ok( err == WSAEADDRINUSE, "acquire after the refused release: got %d\n", err );
         if (!err) release( s, inst.Token.Token );
         closesocket( s );
+        winetest_pop_context();
     }
 
     if (terminate)
@@ -384,11 +348,9 @@ static void test_child_runtime( BOOL terminate )
         SOCKET s = new_socket( AF_INET, udp ), b = new_socket( AF_INET, udp );
 
         err = release( s, shared->token[udp] );
-        ok( err == WSAEINVAL, "%s release of the %s child's token: got %d\n", proto_name[udp],
-            terminate ? "terminated" : "exited", err );
+        ok( err == WSAEINVAL, "%s release of the child's token: got %d\n", proto_name[udp], err );
         err = associate( b, shared->token[udp] );
-        ok( err == WSAEINVAL, "%s associate with the %s child's token: got %d\n", proto_name[udp],
-            terminate ? "terminated" : "exited", err );
+        ok( err == WSAEINVAL, "%s associate with the child's token: got %d\n", proto_name[udp], err );
         closesocket( b );
         closesocket( s );
     }
@@ -400,8 +362,7 @@ static void test_child_runtime( BOOL terminate )
             ULONG64 token;
             ULONG perr = persistent_create( udp, base, CHILD_COUNT, &token );
 
-            ok( perr == NO_ERROR, "%s persistent create of the %s child's block: got %lu\n", proto_name[udp],
-                terminate ? "terminated" : "exited", perr );
+            ok( perr == NO_ERROR, "%s persistent create of the child's block: got %lu\n", proto_name[udp], perr );
             if (!perr) ok( !persistent_delete( udp, base, CHILD_COUNT ), "%s delete failed\n", proto_name[udp] );
         }
     }
@@ -410,12 +371,10 @@ static void test_child_runtime( BOOL terminate )
         SOCKET s = new_socket( AF_INET, udp ), b = new_socket( AF_INET, udp );
 
         err = bind_loopback( b, AF_INET, base + 1 );
-        ok( !err, "%s bind 127.0.0.1:%u in the %s child's block: got %d\n", proto_name[udp], base + 1,
-            terminate ? "terminated" : "exited", err );
+        ok( !err, "%s bind 127.0.0.1:%u in the child's block: got %d\n", proto_name[udp], base + 1, err );
         closesocket( b );
         err = acquire( s, base, CHILD_COUNT, &inst );
-        ok( !err, "%s acquire of the %s child's block: got %d\n", proto_name[udp],
-            terminate ? "terminated" : "exited", err );
+        ok( !err, "%s acquire of the child's block: got %d\n", proto_name[udp], err );
         if (!err) ok( !release( s, inst.Token.Token ), "release failed\n" );
         closesocket( s );
     }
@@ -427,6 +386,7 @@ done:
     if (quit) CloseHandle( quit );
     if (shared) UnmapViewOfFile( shared );
     if (mapping) CloseHandle( mapping );
+    winetest_pop_context();
 }
 
 /* two children: the runtime reservation of one is refused to the other */
@@ -440,8 +400,8 @@ static void test_two_children( void )
     if (!find_block( WIN_TWO, CHILD_COUNT, &base )) return;
     if (!(shared = open_shared( GetCurrentProcessId(), TRUE, &mapping ))) return;
     memset( shared, 0, sizeof(*shared) );
-    ready = named_event( "ready", GetCurrentProcessId(), TRUE );
-    quit = named_event( "quit", GetCurrentProcessId(), TRUE );
+    ready = child_event( "ready", GetCurrentProcessId(), TRUE );
+    quit = child_event( "quit", GetCurrentProcessId(), TRUE );
     if (!ready || !quit) goto done;
 
     if (!(first = start_child( "acquire", base ))) goto done;
@@ -557,16 +517,10 @@ static void test_established( void )
 
 START_TEST(crossprocess)
 {
-    WSADATA data;
     char **argv;
     int argc = winetest_get_mainargs( &argv );
-    SOCKET s;
 
-    if (WSAStartup( MAKEWORD( 2, 2 ), &data ))
-    {
-        skip( "WSAStartup failed\n" );
-        return;
-    }
+    if (!start_winsock()) return;
     if (argc >= 4 && !strcmp( argv[1], "child" ))
     {
         USHORT port = (USHORT)atoi( argv[3] );
@@ -584,11 +538,7 @@ START_TEST(crossprocess)
         else ok( 0, "unknown child mode %s\n", argv[2] );
         return;
     }
-    if ((s = bound_socket( AF_INET6, 1, 0 )) != INVALID_SOCKET)
-    {
-        have_ipv6 = TRUE;
-        closesocket( s );
-    }
+    detect_ipv6();
 
     test_child_runtime( TRUE );
     test_child_runtime( FALSE );

@@ -24,15 +24,9 @@
 static INET_PORT_RESERVATION_INSTANCE blocks[2];  /* large wildcard blocks, TCP and UDP */
 static INET_PORT_RESERVATION_INSTANCE low_blocks[2];  /* 2000-port blocks in 33000-39999 */
 
-static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
-{
-    DWORD bytes;
-    return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
 static BOOL inside_block( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
 {
-    USHORT start = ntohs( b->Reservation.StartPort );
+    USHORT start = inst_start( b );
     return b->Token.Token && port >= start && port - start < b->Reservation.NumberOfPorts;
 }
 
@@ -44,47 +38,22 @@ static BOOL inside( const INET_PORT_RESERVATION_INSTANCE *b, USHORT port )
     return inside_block( b, port ) || inside_block( &low_blocks[b - blocks], port );
 }
 
-static void set_addr( struct sockaddr_storage *addr, int family, USHORT port, int *len )
-{
-    memset( addr, 0, sizeof(*addr) );
-    addr->ss_family = family;
-    if (family == AF_INET)
-    {
-        ((struct sockaddr_in *)addr)->sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-        ((struct sockaddr_in *)addr)->sin_port = htons( port );
-        *len = sizeof(struct sockaddr_in);
-    }
-    else
-    {
-        ((struct sockaddr_in6 *)addr)->sin6_addr = in6addr_loopback;
-        ((struct sockaddr_in6 *)addr)->sin6_port = htons( port );
-        *len = sizeof(struct sockaddr_in6);
-    }
-}
-
 /* large wildcard blocks, so that a port-0 bind that ignored them would hit them often */
 static BOOL acquire_blocks( SOCKET holders[2] )
 {
     for (int udp = 0; udp < 2; udp++)
     {
-        INET_PORT_RANGE range = { 0, 4000 };
         int err;
 
-        holders[udp] = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
-        err = ioctl_err( holders[udp], SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &blocks[udp],
-                         sizeof(blocks[udp]) );
+        holders[udp] = new_socket( AF_INET, udp );
+        err = acquire_block( holders[udp], 0, 4000, &blocks[udp] );
         ok( !err, "wildcard acquire of 4000 %s ports failed %d\n", udp ? "UDP" : "TCP", err );
         if (err) return FALSE;
         trace( "%s block %u-%u\n", udp ? "UDP" : "TCP", ntohs( blocks[udp].Reservation.StartPort ),
                ntohs( blocks[udp].Reservation.StartPort ) + blocks[udp].Reservation.NumberOfPorts - 1 );
         /* a specific block where the kernel picks ephemeral ports; moved on when ports are taken */
         for (USHORT start = 33000; start <= 38000; start += 500)
-        {
-            INET_PORT_RANGE low = { htons( start ), 2000 };
-            if (!ioctl_err( holders[udp], SIO_ACQUIRE_PORT_RESERVATION, &low, sizeof(low), &low_blocks[udp],
-                            sizeof(low_blocks[udp]) ))
-                break;
-        }
+            if (!acquire_block( holders[udp], start, 2000, &low_blocks[udp] )) break;
         if (low_blocks[udp].Token.Token)
             trace( "%s block %u-%u\n", udp ? "UDP" : "TCP", ntohs( low_blocks[udp].Reservation.StartPort ),
                    ntohs( low_blocks[udp].Reservation.StartPort ) + 1999 );
@@ -118,7 +87,7 @@ static void test_port0_binds( void )
 
             if (s == INVALID_SOCKET) { failed++; continue; }
             if (kinds[k].dual) setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
-            set_addr( &addr, kinds[k].family, 0, &len );
+            set_loopback( &addr, kinds[k].family, 0, &len );
             if (kinds[k].dual) memset( &((struct sockaddr_in6 *)&addr)->sin6_addr, 0, sizeof(struct in6_addr) );
             if (bind( s, (struct sockaddr *)&addr, len )) failed++;
             else if (inside( &blocks[udp], local_port( s ) )) landed++;
@@ -140,7 +109,7 @@ static void test_implicit_binds( void )
 
     /* connect and WSAConnect on unbound TCP sockets */
     listener = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    set_addr( &addr, AF_INET, 0, &len );
+    set_loopback( &addr, AF_INET, 0, &len );
     ok( !bind( listener, (struct sockaddr *)&addr, len ), "bind failed %d\n", WSAGetLastError() );
     ok( !listen( listener, SOMAXCONN ), "listen failed %d\n", WSAGetLastError() );
     len = sizeof(addr);
@@ -186,7 +155,7 @@ static void test_implicit_binds( void )
     {
         SOCKET r = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
         landed = failed = 0;
-        set_addr( &addr, AF_INET, 0, &len );
+        set_loopback( &addr, AF_INET, 0, &len );
         bind( r, (struct sockaddr *)&addr, len );
         len = sizeof(addr);
         getsockname( r, (struct sockaddr *)&addr, &len );
@@ -213,14 +182,11 @@ static int child( void )
 {
     HANDLE ready = OpenEventW( EVENT_MODIFY_STATE, FALSE, L"portres-enforce-ready" );
     HANDLE done = OpenEventW( SYNCHRONIZE, FALSE, L"portres-enforce-done" );
-    INET_PORT_RANGE range = { htons( CHILD_PORT ), 10 };
     INET_PORT_RESERVATION_INSTANCE inst;
-    SOCKET t = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP ), u = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+    SOCKET t = new_socket( AF_INET, 0 ), u = new_socket( AF_INET, 1 );
 
     if (!ready || !done) return 2;
-    if (ioctl_err( t, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) ) ||
-        ioctl_err( u, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) ))
-        return 3;
+    if (acquire_block( t, CHILD_PORT, 10, &inst ) || acquire_block( u, CHILD_PORT, 10, &inst )) return 3;
     SetEvent( ready );
     WaitForSingleObject( done, 30000 );
     return 0;
@@ -230,19 +196,13 @@ static void test_explicit_binds( void )
 {
     HANDLE ready = CreateEventW( NULL, TRUE, FALSE, L"portres-enforce-ready" );
     HANDLE done = CreateEventW( NULL, TRUE, FALSE, L"portres-enforce-done" );
-    INET_PORT_RANGE range = { htons( OWN_PORT ), 10 };
     INET_PORT_RESERVATION_INSTANCE own;
-    STARTUPINFOA si = { .cb = sizeof(si) };
-    PROCESS_INFORMATION pi;
-    char cmd[MAX_PATH + 32], **argv;
+    HANDLE child = start_self( NULL, "child" );
     struct sockaddr_storage addr;
     int len, err;
     SOCKET s, holder;
 
-    winetest_get_mainargs( &argv );
-    snprintf( cmd, sizeof(cmd), "\"%s\" child", argv[0] );
-    ok( CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ), "CreateProcess failed %lu\n",
-        GetLastError() );
+    ok( child != NULL, "CreateProcess failed %lu\n", GetLastError() );
     if (WaitForSingleObject( ready, 10000 ))
     {
         skip( "the child could not hold ports %u-%u\n", CHILD_PORT, CHILD_PORT + 9 );
@@ -253,8 +213,8 @@ static void test_explicit_binds( void )
         {
             for (int family = 0; family < 2; family++)
             {
-                s = socket( family ? AF_INET6 : AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0 );
-                set_addr( &addr, family ? AF_INET6 : AF_INET, CHILD_PORT + 3, &len );
+                s = new_socket( family ? AF_INET6 : AF_INET, udp );
+                set_loopback( &addr, family ? AF_INET6 : AF_INET, CHILD_PORT + 3, &len );
                 err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
                 ok( err == WSAEACCES, "%s %s bind into another process's runtime block: got %d\n",
                     udp ? "UDP" : "TCP", family ? "IPv6" : "IPv4", err );
@@ -263,28 +223,27 @@ static void test_explicit_binds( void )
         }
         /* just outside the child's block */
         s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-        set_addr( &addr, AF_INET, CHILD_PORT + 10, &len );
+        set_loopback( &addr, AF_INET, CHILD_PORT + 10, &len );
         ok( !bind( s, (struct sockaddr *)&addr, len ), "bind next to the block failed %d\n", WSAGetLastError() );
         closesocket( s );
     }
     SetEvent( done );
-    ok( !WaitForSingleObject( pi.hProcess, 10000 ), "the child did not exit\n" );
-    TerminateProcess( pi.hProcess, 1 );
-    CloseHandle( pi.hProcess );
-    CloseHandle( pi.hThread );
+    ok( !WaitForSingleObject( child, 10000 ), "the child did not exit\n" );
+    TerminateProcess( child, 1 );
+    CloseHandle( child );
 
     /* once the child is gone its block is free for everyone */
     s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    set_addr( &addr, AF_INET, CHILD_PORT + 3, &len );
+    set_loopback( &addr, AF_INET, CHILD_PORT + 3, &len );
     ok( !bind( s, (struct sockaddr *)&addr, len ), "bind after the child exited failed %d\n", WSAGetLastError() );
     closesocket( s );
 
     /* the owner binds into its own block without associating */
     holder = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    err = ioctl_err( holder, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &own, sizeof(own) );
+    err = acquire_block( holder, OWN_PORT, 10, &own );
     ok( !err, "acquire of %u+10 failed %d\n", OWN_PORT, err );
     s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    set_addr( &addr, AF_INET, OWN_PORT + 2, &len );
+    set_loopback( &addr, AF_INET, OWN_PORT + 2, &len );
     ok( !bind( s, (struct sockaddr *)&addr, len ), "the owner's explicit bind failed %d\n", WSAGetLastError() );
     closesocket( s );
     closesocket( holder );
@@ -295,7 +254,6 @@ static void test_explicit_binds( void )
 static void test_persistent( void )
 {
     INET_PORT_RESERVATION_INSTANCE probe;
-    INET_PORT_RANGE range = { 0, 1000 };
     USHORT start;
     ULONG64 token;
     SOCKET s;
@@ -309,7 +267,7 @@ static void test_persistent( void )
     }
     /* find 1000 free TCP ports in the dynamic range, then reserve them persistently */
     s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    err = ioctl_err( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &probe, sizeof(probe) );
+    err = acquire_block( s, 0, 1000, &probe );
     closesocket( s );
     ok( !err, "wildcard acquire failed %lu\n", err );
     if (err) return;
@@ -334,7 +292,7 @@ static void test_persistent( void )
     {
         struct sockaddr_storage addr;
         s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-        set_addr( &addr, AF_INET, start + 7, &len );
+        set_loopback( &addr, AF_INET, start + 7, &len );
         ok( !bind( s, (struct sockaddr *)&addr, len ), "explicit bind into a persistent block failed %d\n",
             WSAGetLastError() );
         closesocket( s );

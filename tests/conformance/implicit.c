@@ -511,24 +511,18 @@ static int overread_child( int len )
 static void test_bind_length( void )
 {
     static const int lens[] = { 200, 0 };
-    char **argv, cmd[MAX_PATH + 64];
 
-    winetest_get_mainargs( &argv );
     for (unsigned int i = 0; i < ARRAYSIZE(lens); i++)
     {
-        STARTUPINFOA si = { .cb = sizeof(si) };
-        PROCESS_INFORMATION pi;
+        HANDLE child = start_self( NULL, "overread %d", lens[i] );
         DWORD code = 0xdead;
 
-        snprintf( cmd, sizeof(cmd), "\"%s\" overread %d", argv[0], lens[i] );
-        ok( CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ), "CreateProcess failed %lu\n",
-            GetLastError() );
-        if (WaitForSingleObject( pi.hProcess, 60000 )) TerminateProcess( pi.hProcess, 1 );
-        GetExitCodeProcess( pi.hProcess, &code );
+        ok( child != NULL, "CreateProcess failed %lu\n", GetLastError() );
+        if (WaitForSingleObject( child, 60000 )) TerminateProcess( child, 1 );
+        GetExitCodeProcess( child, &code );
         ok( !code, "bind of an associated socket with a %s address: child exit code %#lx\n",
             lens[i] ? "200-byte" : "longer than the memory above the stack", code );
-        CloseHandle( pi.hProcess );
-        CloseHandle( pi.hThread );
+        CloseHandle( child );
     }
 }
 

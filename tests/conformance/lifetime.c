@@ -315,19 +315,6 @@ static void test_unchanged( void )
 
 /* --- Wine only: owner ids, and the end of a process ------------------------ */
 
-static void object_name( char *buf, size_t size, const char *what, DWORD pid )
-{
-    snprintf( buf, size, "Local\\portres-lifetime-%s-%lu", what, pid );
-}
-
-static HANDLE named_event( const char *what, DWORD pid, BOOL create )
-{
-    char name[96];
-
-    object_name( name, sizeof(name), what, pid );
-    return create ? CreateEventA( NULL, TRUE, FALSE, name ) : OpenEventA( EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name );
-}
-
 /* how many portres owner events exist (owner ids 1..4096) */
 static unsigned int count_owners( void )
 {
@@ -346,21 +333,10 @@ static unsigned int count_owners( void )
 
 static HANDLE start_child( const char *mode, ULONG64 token )
 {
-    STARTUPINFOA si = { .cb = sizeof(si) };
-    PROCESS_INFORMATION pi;
-    char cmd[MAX_PATH + 128], **argv;
+    HANDLE process = start_self( NULL, "child %s %llu %lu", mode, (unsigned long long)token, GetCurrentProcessId() );
 
-    winetest_get_mainargs( &argv );
-    snprintf( cmd, sizeof(cmd), "\"%s\" child %s %llu %lu", argv[0], mode, (unsigned long long)token,
-              GetCurrentProcessId() );
-    fflush( stdout );
-    if (!CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ))
-    {
-        ok( 0, "cannot start %s: %lu\n", cmd, GetLastError() );
-        return NULL;
-    }
-    CloseHandle( pi.hThread );
-    return pi.hProcess;
+    if (!process) ok( 0, "cannot start child %s: %lu\n", mode, GetLastError() );
+    return process;
 }
 
 static void end_child( HANDLE process )
@@ -510,14 +486,9 @@ START_TEST(lifetime)
     WSADATA data;
     char **argv;
     int argc = winetest_get_mainargs( &argv );
-    SOCKET s6;
 
     ok( !WSAStartup( MAKEWORD( 2, 2 ), &data ), "WSAStartup failed\n" );
-    if ((s6 = socket( AF_INET6, SOCK_STREAM, 0 )) != INVALID_SOCKET)
-    {
-        have_ipv6 = !bind_loopback( s6, AF_INET6, 0 );
-        closesocket( s6 );
-    }
+    detect_ipv6();
     if (argc >= 5 && !strcmp( argv[2], "foreign" ))
         child_foreign( _strtoui64( argv[3], NULL, 10 ), strtoul( argv[4], NULL, 10 ) );
     else if (argc >= 6 && !strcmp( argv[2], "kernel" ))

@@ -21,7 +21,7 @@
 #include <iphlpapi.h>
 #include <stdlib.h>
 
-#include "test.h"
+#include "util.h"
 
 #define BASE_PORT     48400   /* 24 cases x 2 ports: 48400-48447 */
 #define VARIANT_PORT  48448   /* 6 cases x 2 ports: 48448-48459 */
@@ -36,10 +36,6 @@ enum mode { BY_EVENT, BY_RESULT, BY_APC, BY_PORT, BY_PORT_SKIP, BY_PORT_LOWBIT }
 static const char *const mode_names[] =
     { "event", "WSAGetOverlappedResult", "completion routine", "completion port",
       "completion port + FILE_SKIP_COMPLETION_PORT_ON_SUCCESS", "completion port + hEvent|1" };
-
-static const DWORD codes[] = { SIO_ACQUIRE_PORT_RESERVATION, SIO_RELEASE_PORT_RESERVATION,
-                               SIO_ASSOCIATE_PORT_RESERVATION };
-static const char *const code_names[] = { "acquire", "release", "associate" };
 
 /* what the completion routine saw */
 static struct
@@ -66,28 +62,6 @@ static SOCKET ov_socket( int udp )
                            WSA_FLAG_OVERLAPPED );
     ok( s != INVALID_SOCKET, "WSASocketW failed %d\n", WSAGetLastError() );
     return s;
-}
-
-/* non-overlapped WSAIoctl: 0 or the Winsock error */
-static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
-{
-    DWORD bytes;
-    return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
-static int acquire_block( SOCKET s, USHORT port, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
-{
-    INET_PORT_RANGE range = { htons( port ), count };
-    memset( inst, 0, sizeof(*inst) );
-    return ioctl_err( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst) );
-}
-
-static USHORT local_port( SOCKET s )
-{
-    struct sockaddr_in addr;
-    int len = sizeof(addr);
-    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
-    return ntohs( addr.sin_port );
 }
 
 /* no packet within NO_PACKET_MS; drains and reports any that came */
@@ -124,8 +98,8 @@ struct op
 static BOOL prepare_op( struct op *op, int c, int udp, USHORT port )
 {
     memset( op, 0, sizeof(*op) );
-    op->code = codes[c];
-    op->name = code_names[c];
+    op->code = ioctl_codes[c];
+    op->name = ioctl_names[c];
     op->udp = udp;
     op->port = port;
     op->holder = INVALID_SOCKET;
@@ -141,7 +115,7 @@ static BOOL prepare_op( struct op *op, int c, int udp, USHORT port )
         INET_PORT_RESERVATION_INSTANCE inst;
         int err;
 
-        op->holder = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+        op->holder = new_socket( AF_INET, udp );
         err = acquire_block( op->holder, port, BLOCK_PORTS, &inst );
         ok( !err, "%s %s: acquire of %u+%u for the test failed %d\n", udp ? "UDP" : "TCP", op->name, port,
             BLOCK_PORTS, err );
@@ -167,26 +141,23 @@ static int call_op( struct op *op, OVERLAPPED *ov, LPWSAOVERLAPPED_COMPLETION_RO
 }
 
 /* after the completion: the call did what it should */
-static void check_op_effect( struct op *op, const char *how )
+static void check_op_effect( struct op *op )
 {
-    const char *proto = op->udp ? "UDP" : "TCP";
-
     if (op->code == SIO_ACQUIRE_PORT_RESERVATION)
     {
-        ok( op->out.Reservation.StartPort == htons( op->port ), "%s %s (%s): StartPort %u\n", proto, op->name, how,
+        ok( op->out.Reservation.StartPort == htons( op->port ), "StartPort %u\n",
             ntohs( op->out.Reservation.StartPort ) );
-        ok( op->out.Reservation.NumberOfPorts == BLOCK_PORTS, "%s %s (%s): NumberOfPorts %u\n", proto, op->name,
-            how, op->out.Reservation.NumberOfPorts );
-        ok( op->out.Token.Token != 0, "%s %s (%s): token 0\n", proto, op->name, how );
+        ok( op->out.Reservation.NumberOfPorts == BLOCK_PORTS, "NumberOfPorts %u\n",
+            op->out.Reservation.NumberOfPorts );
+        ok( op->out.Token.Token != 0, "token 0\n" );
     }
     else if (op->code == SIO_RELEASE_PORT_RESERVATION)
     {
         /* the block is free again */
-        SOCKET t = socket( AF_INET, op->udp ? SOCK_DGRAM : SOCK_STREAM, op->udp ? IPPROTO_UDP : IPPROTO_TCP );
+        SOCKET t = new_socket( AF_INET, op->udp );
         INET_PORT_RESERVATION_INSTANCE inst;
         int err = acquire_block( t, op->port, BLOCK_PORTS, &inst );
-        ok( !err, "%s %s (%s): the block is not free after the release: acquire failed %d\n", proto, op->name,
-            how, err );
+        ok( !err, "the block is not free after the release: acquire failed %d\n", err );
         closesocket( t );
     }
     else
@@ -196,11 +167,10 @@ static void check_op_effect( struct op *op, const char *how )
         USHORT port;
 
         addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-        ok( !bind( op->s, (struct sockaddr *)&addr, sizeof(addr) ), "%s %s (%s): bind failed %d\n", proto,
-            op->name, how, WSAGetLastError() );
+        ok( !bind( op->s, (struct sockaddr *)&addr, sizeof(addr) ), "bind failed %d\n", WSAGetLastError() );
         port = local_port( op->s );
-        ok( port >= op->port && port < op->port + BLOCK_PORTS, "%s %s (%s): bound to %u, not inside %u+%u\n",
-            proto, op->name, how, port, op->port, BLOCK_PORTS );
+        ok( port >= op->port && port < op->port + BLOCK_PORTS, "bound to %u, not inside %u+%u\n", port, op->port,
+            BLOCK_PORTS );
     }
 }
 
@@ -230,15 +200,14 @@ static BOOL overlapped_result( SOCKET s, OVERLAPPED *ov, DWORD *bytes, DWORD *er
     }
 }
 
-static void check_overlapped_result( struct op *op, OVERLAPPED *ov, const char *how )
+static void check_overlapped_result( struct op *op, OVERLAPPED *ov )
 {
     DWORD bytes, err;
     BOOL ret = overlapped_result( op->s, ov, &bytes, &err );
 
-    ok( ret, "%s %s (%s): WSAGetOverlappedResult failed %lu\n", op->udp ? "UDP" : "TCP", op->name, how, err );
+    ok( ret, "WSAGetOverlappedResult failed %lu\n", err );
     if (ret)
-        ok( bytes == op->bytes, "%s %s (%s): WSAGetOverlappedResult gave %lu bytes, expected %lu\n",
-            op->udp ? "UDP" : "TCP", op->name, how, bytes, op->bytes );
+        ok( bytes == op->bytes, "WSAGetOverlappedResult gave %lu bytes, expected %lu\n", bytes, op->bytes );
 }
 
 static void run_case( int c, int udp, enum mode mode, USHORT port )
@@ -255,6 +224,7 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
         cleanup_op( &op );
         return;
     }
+    winetest_push_context( "%s %s (%s)", proto, op.name, how );
 
     switch (mode)
     {
@@ -265,19 +235,17 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
         event = CreateEventW( NULL, TRUE, FALSE, NULL );
         ov.hEvent = event;
         err = call_op( &op, &ov, NULL );
-        ok( !err || err == WSA_IO_PENDING, "%s %s (%s): failed %d\n", proto, op.name, how, err );
+        ok( !err || err == WSA_IO_PENDING, "failed %d\n", err );
         wait = WaitForSingleObject( event, WAIT_MS );
-        ok( wait == WAIT_OBJECT_0, "%s %s (%s): hEvent not signalled: wait returned %lu\n", proto, op.name, how,
-            wait );
-        ok( ov.Internal == 0, "%s %s (%s): Internal %#llx\n", proto, op.name, how,
-            (unsigned long long)ov.Internal );
+        ok( wait == WAIT_OBJECT_0, "hEvent not signalled: wait returned %lu\n", wait );
+        ok( ov.Internal == 0, "Internal %#llx\n", (unsigned long long)ov.Internal );
         break;
     }
     case BY_RESULT:
         /* no event: WSAGetOverlappedResult alone tells the outcome */
         err = call_op( &op, &ov, NULL );
-        ok( !err || err == WSA_IO_PENDING, "%s %s (%s): failed %d\n", proto, op.name, how, err );
-        check_overlapped_result( &op, &ov, how );
+        ok( !err || err == WSA_IO_PENDING, "failed %d\n", err );
+        check_overlapped_result( &op, &ov );
         break;
     case BY_APC:
     {
@@ -285,27 +253,22 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
 
         memset( &apc, 0, sizeof(apc) );
         err = call_op( &op, &ov, completion_routine );
-        ok( !err || err == WSA_IO_PENDING, "%s %s (%s): failed %d\n", proto, op.name, how, err );
-        ok( apc.count == 0, "%s %s (%s): the completion routine ran inside WSAIoctl\n", proto, op.name, how );
+        ok( !err || err == WSA_IO_PENDING, "failed %d\n", err );
+        ok( apc.count == 0, "the completion routine ran inside WSAIoctl\n" );
         Sleep( 20 );  /* not alertable */
-        ok( apc.count == 0, "%s %s (%s): the completion routine ran outside an alertable wait\n", proto, op.name,
-            how );
+        ok( apc.count == 0, "the completion routine ran outside an alertable wait\n" );
         ret = SleepEx( WAIT_MS, TRUE );
-        ok( ret == WAIT_IO_COMPLETION, "%s %s (%s): SleepEx returned %lu\n", proto, op.name, how, ret );
-        ok( apc.count == 1, "%s %s (%s): the completion routine ran %ld times\n", proto, op.name, how, apc.count );
+        ok( ret == WAIT_IO_COMPLETION, "SleepEx returned %lu\n", ret );
+        ok( apc.count == 1, "the completion routine ran %ld times\n", apc.count );
         if (apc.count)
         {
-            ok( apc.error == 0, "%s %s (%s): dwError %lu\n", proto, op.name, how, apc.error );
-            ok( apc.bytes == op.bytes, "%s %s (%s): cbTransferred %lu, expected %lu\n", proto, op.name, how,
-                apc.bytes, op.bytes );
-            ok( apc.overlapped == &ov, "%s %s (%s): lpOverlapped %p, expected %p\n", proto, op.name, how,
-                apc.overlapped, &ov );
-            ok( apc.thread == GetCurrentThreadId(), "%s %s (%s): ran on thread %#lx\n", proto, op.name, how,
-                apc.thread );
+            ok( apc.error == 0, "dwError %lu\n", apc.error );
+            ok( apc.bytes == op.bytes, "cbTransferred %lu, expected %lu\n", apc.bytes, op.bytes );
+            ok( apc.overlapped == &ov, "lpOverlapped %p, expected %p\n", apc.overlapped, &ov );
+            ok( apc.thread == GetCurrentThreadId(), "ran on thread %#lx\n", apc.thread );
         }
         ret = SleepEx( 0, TRUE );
-        ok( ret == 0 && apc.count == 1, "%s %s (%s): the routine ran again (SleepEx %lu, count %ld)\n", proto,
-            op.name, how, ret, apc.count );
+        ok( ret == 0 && apc.count == 1, "the routine ran again (SleepEx %lu, count %ld)\n", ret, apc.count );
         break;
     }
     case BY_PORT:
@@ -318,7 +281,7 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
         BOOL ret;
 
         iocp = CreateIoCompletionPort( (HANDLE)op.s, NULL, my_key, 0 );
-        ok( iocp != NULL, "%s %s (%s): CreateIoCompletionPort failed %lu\n", proto, op.name, how, GetLastError() );
+        ok( iocp != NULL, "CreateIoCompletionPort failed %lu\n", GetLastError() );
         if (!iocp) break;
         if (mode == BY_PORT_SKIP)
         {
@@ -331,49 +294,45 @@ static void run_case( int c, int udp, enum mode mode, USHORT port )
             ov.hEvent = mode == BY_PORT_LOWBIT ? (HANDLE)((ULONG_PTR)event | 1) : event;
         }
         err = call_op( &op, &ov, NULL );
-        ok( !err || err == WSA_IO_PENDING, "%s %s (%s): failed %d\n", proto, op.name, how, err );
+        ok( !err || err == WSA_IO_PENDING, "failed %d\n", err );
 
         if (mode == BY_PORT || (mode == BY_PORT_SKIP && err == WSA_IO_PENDING))
         {
             /* a packet with the key, the caller's OVERLAPPED and the byte count */
             ret = GetQueuedCompletionStatus( iocp, &bytes, &key, &povl, WAIT_MS );
-            ok( ret, "%s %s (%s): no packet: error %lu\n", proto, op.name, how, GetLastError() );
+            ok( ret, "no packet: error %lu\n", GetLastError() );
             if (ret)
             {
-                ok( key == my_key, "%s %s (%s): key %#llx, expected %#llx\n", proto, op.name, how,
-                    (unsigned long long)key, (unsigned long long)my_key );
-                ok( povl == &ov, "%s %s (%s): overlapped %p, expected %p\n", proto, op.name, how, povl, &ov );
-                ok( bytes == op.bytes, "%s %s (%s): packet carries %lu bytes, expected %lu\n", proto, op.name,
-                    how, bytes, op.bytes );
+                ok( key == my_key, "key %#llx, expected %#llx\n", (unsigned long long)key,
+                    (unsigned long long)my_key );
+                ok( povl == &ov, "overlapped %p, expected %p\n", povl, &ov );
+                ok( bytes == op.bytes, "packet carries %lu bytes, expected %lu\n", bytes, op.bytes );
             }
             ret = GetQueuedCompletionStatus( iocp, &bytes, &key, &povl, 0 );
-            ok( !ret && GetLastError() == WAIT_TIMEOUT, "%s %s (%s): a second packet (error %lu)\n", proto,
-                op.name, how, GetLastError() );
+            ok( !ret && GetLastError() == WAIT_TIMEOUT, "a second packet (error %lu)\n", GetLastError() );
         }
         else
         {
             /* synchronous success with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS, or hEvent|1: no packet */
-            char what[160];
-            snprintf( what, sizeof(what), "%s %s (%s)", proto, op.name, how );
-            check_no_packet( iocp, what );
+            check_no_packet( iocp, "after the call" );
         }
         if (event)
         {
             DWORD wait = WaitForSingleObject( event, WAIT_MS );
-            ok( wait == WAIT_OBJECT_0, "%s %s (%s): hEvent not signalled: wait returned %lu\n", proto, op.name,
-                how, wait );
+            ok( wait == WAIT_OBJECT_0, "hEvent not signalled: wait returned %lu\n", wait );
         }
-        check_overlapped_result( &op, &ov, how );
+        check_overlapped_result( &op, &ov );
         break;
     }
     }
 
     if (mode == BY_EVENT || mode == BY_APC)
-        check_overlapped_result( &op, &ov, how );
-    check_op_effect( &op, how );
+        check_overlapped_result( &op, &ov );
+    check_op_effect( &op );
     cleanup_op( &op );
     if (iocp) CloseHandle( iocp );
     if (event) CloseHandle( event );
+    winetest_pop_context();
 }
 
 static void test_completion_ways( void )
@@ -490,9 +449,9 @@ static void test_nonblocking( void )
                         NULL ) ? WSAGetLastError() : 0;
         ok( !err, "%s non-blocking acquire failed %d\n", proto, err );
         ok( bytes == sizeof(inst), "%s non-blocking acquire returned %lu bytes\n", proto, bytes );
-        err = ioctl_err( a, SIO_ASSOCIATE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0 );
+        err = token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token );
         ok( !err, "%s non-blocking associate failed %d\n", proto, err );
-        err = ioctl_err( a, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0 );
+        err = token_ioctl( a, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
         ok( !err, "%s non-blocking release failed %d\n", proto, err );
 
         /* overlapped */
@@ -575,8 +534,7 @@ static void test_event_race( void )
                             &bytes, &race.ov, NULL ) ? WSAGetLastError() : 0;
             if (err && err != WSA_IO_PENDING) failed = err;
             if (WaitForSingleObject( race.seen, WAIT_MS )) failed = -1;
-            if (!failed) failed = ioctl_err( race.s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token),
-                                             NULL, 0 );
+            if (!failed) failed = token_ioctl( race.s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
             ResetEvent( race.ov.hEvent );  /* before the waiter waits again */
             SetEvent( race.next );
         }

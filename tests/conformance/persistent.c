@@ -32,28 +32,7 @@
 #define WIN_NOADMIN   41600
 #define WIN_HAND      41800
 
-static const char *const proto_name[2] = { "TCP", "UDP" };
-
 /* --- helpers -------------------------------------------------------------- */
-
-/* the raw API calls: start_net in network byte order */
-static ULONG api_create( int udp, USHORT start_net, USHORT count, ULONG64 *token )
-{
-    return udp ? CreatePersistentUdpPortReservation( start_net, count, token )
-               : CreatePersistentTcpPortReservation( start_net, count, token );
-}
-
-static ULONG api_delete( int udp, USHORT start_net, USHORT count )
-{
-    return udp ? DeletePersistentUdpPortReservation( start_net, count )
-               : DeletePersistentTcpPortReservation( start_net, count );
-}
-
-static ULONG api_lookup( int udp, USHORT start_net, USHORT count, ULONG64 *token )
-{
-    return udp ? LookupPersistentUdpPortReservation( start_net, count, token )
-               : LookupPersistentTcpPortReservation( start_net, count, token );
-}
 
 /* every reservation this program created, so that each test can remove
  * what it made even when a check failed */
@@ -62,7 +41,7 @@ static unsigned int created_count;
 
 static ULONG create_res( int udp, USHORT start, USHORT count, ULONG64 *token )
 {
-    ULONG err = api_create( udp, htons( start ), count, token );
+    ULONG err = persistent_create( udp, start, count, token );
     if (!err && created_count < ARRAYSIZE(created))
     {
         created[created_count].udp = udp;
@@ -73,16 +52,6 @@ static ULONG create_res( int udp, USHORT start, USHORT count, ULONG64 *token )
     return err;
 }
 
-static ULONG delete_res( int udp, USHORT start, USHORT count )
-{
-    return api_delete( udp, htons( start ), count );
-}
-
-static ULONG lookup_res( int udp, USHORT start, USHORT count, ULONG64 *token )
-{
-    return api_lookup( udp, htons( start ), count, token );
-}
-
 /* delete whatever is left of the reservations created so far */
 static void cleanup( void )
 {
@@ -90,22 +59,13 @@ static void cleanup( void )
 
     while (created_count)
     {
-        created_count--;
-        if (!lookup_res( created[created_count].udp, created[created_count].start, created[created_count].count, &token ))
-            delete_res( created[created_count].udp, created[created_count].start, created[created_count].count );
+        unsigned int i = --created_count;
+        int udp = created[i].udp;
+        USHORT start = created[i].start, count = created[i].count;
+
+        if (!persistent_lookup( udp, start, count, &token )) persistent_delete( udp, start, count );
     }
 }
-
-/* close a connected socket with a reset: no TIME_WAIT is left behind */
-static void abort_close( SOCKET s )
-{
-    struct linger linger = { 1, 0 };
-
-    setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
-    closesocket( s );
-}
-
-/* the local ports of the machine's TCP and UDP tables, IPv4 and IPv6 */
 
 /* --- the tests ------------------------------------------------------------ */
 
@@ -135,40 +95,40 @@ static void test_create_lookup_delete( void )
     for (udp = 0; udp < 2; udp++)
     {
         found = 0xdeadbeef;
-        err = lookup_res( udp, base, 10, &found );
+        err = persistent_lookup( udp, base, 10, &found );
         ok( err == NO_ERROR, "%s lookup: got %lu\n", proto_name[udp], err );
         ok( found == token[udp][0], "%s lookup: token %#llx, created %#llx\n", proto_name[udp],
             (unsigned long long)found, (unsigned long long)token[udp][0] );
         found = 0xdeadbeef;
-        err = lookup_res( udp, base + 10, 5, &found );
+        err = persistent_lookup( udp, base + 10, 5, &found );
         ok( err == NO_ERROR, "%s lookup: got %lu\n", proto_name[udp], err );
         ok( found == token[udp][1], "%s lookup: token %#llx, created %#llx\n", proto_name[udp],
             (unsigned long long)found, (unsigned long long)token[udp][1] );
     }
 
     /* TCP and UDP are separate: deleting one leaves the other */
-    err = delete_res( 0, base, 10 );
+    err = persistent_delete( 0, base, 10 );
     ok( err == NO_ERROR, "TCP delete: got %lu\n", err );
-    err = delete_res( 0, base, 10 );
+    err = persistent_delete( 0, base, 10 );
     ok( err == ERROR_NOT_FOUND, "TCP second delete: got %lu\n", err );
-    err = lookup_res( 0, base, 10, &found );
+    err = persistent_lookup( 0, base, 10, &found );
     ok( err == ERROR_NOT_FOUND, "TCP lookup after delete: got %lu\n", err );
     found = 0;
-    err = lookup_res( 1, base, 10, &found );
+    err = persistent_lookup( 1, base, 10, &found );
     ok( err == NO_ERROR, "UDP lookup after the TCP delete: got %lu\n", err );
     ok( found == token[1][0], "UDP lookup after the TCP delete: token %#llx, created %#llx\n",
         (unsigned long long)found, (unsigned long long)token[1][0] );
-    err = delete_res( 1, base, 10 );
+    err = persistent_delete( 1, base, 10 );
     ok( err == NO_ERROR, "UDP delete: got %lu\n", err );
-    err = delete_res( 1, base, 10 );
+    err = persistent_delete( 1, base, 10 );
     ok( err == ERROR_NOT_FOUND, "UDP second delete: got %lu\n", err );
-    err = lookup_res( 1, base, 10, &found );
+    err = persistent_lookup( 1, base, 10, &found );
     ok( err == ERROR_NOT_FOUND, "UDP lookup after delete: got %lu\n", err );
 
     /* the other blocks are untouched; after a delete the block can be reserved again, with a new token */
     for (udp = 0; udp < 2; udp++)
     {
-        err = lookup_res( udp, base + 10, 5, &found );
+        err = persistent_lookup( udp, base + 10, 5, &found );
         ok( err == NO_ERROR && found == token[udp][1], "%s lookup of the other block: %lu, token %#llx\n",
             proto_name[udp], err, (unsigned long long)found );
         old = token[udp][0];
@@ -176,9 +136,9 @@ static void test_create_lookup_delete( void )
         ok( err == NO_ERROR, "%s create after delete: got %lu\n", proto_name[udp], err );
         ok( token[udp][0] != 0 && token[udp][0] != old, "%s create after delete: token %#llx, old %#llx\n",
             proto_name[udp], (unsigned long long)token[udp][0], (unsigned long long)old );
-        err = delete_res( udp, base, 10 );
+        err = persistent_delete( udp, base, 10 );
         ok( err == NO_ERROR, "%s delete: got %lu\n", proto_name[udp], err );
-        err = delete_res( udp, base + 10, 5 );
+        err = persistent_delete( udp, base + 10, 5 );
         ok( err == NO_ERROR, "%s delete: got %lu\n", proto_name[udp], err );
     }
     cleanup();
@@ -207,9 +167,9 @@ static void test_invalid_parameters( void )
         ok( err == ERROR_INVALID_PARAMETER, "%s create 0+1: got %lu\n", proto_name[udp], err );
         err = create_res( udp, 0, 10, &token );
         ok( err == ERROR_INVALID_PARAMETER, "%s create 0+10: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, 0, 1, &token );
+        err = persistent_lookup( udp, 0, 1, &token );
         ok( err == ERROR_INVALID_PARAMETER, "%s lookup 0+1: got %lu\n", proto_name[udp], err );
-        err = delete_res( udp, 0, 1 );
+        err = persistent_delete( udp, 0, 1 );
         ok( err == ERROR_INVALID_PARAMETER, "%s delete 0+1: got %lu\n", proto_name[udp], err );
         /* no ports, or past 65535 */
         for (i = 0; i < ARRAYSIZE(bad); i++)
@@ -219,27 +179,27 @@ static void test_invalid_parameters( void )
             err = create_res( udp, start, bad[i].count, &token );
             ok( err == ERROR_INVALID_PARAMETER, "%s create %u+%u: got %lu\n", proto_name[udp], start,
                 bad[i].count, err );
-            err = lookup_res( udp, start, bad[i].count, &token );
+            err = persistent_lookup( udp, start, bad[i].count, &token );
             ok( err == ERROR_INVALID_PARAMETER, "%s lookup %u+%u: got %lu\n", proto_name[udp], start,
                 bad[i].count, err );
-            err = delete_res( udp, start, bad[i].count );
+            err = persistent_delete( udp, start, bad[i].count );
             ok( err == ERROR_INVALID_PARAMETER, "%s delete %u+%u: got %lu\n", proto_name[udp], start,
                 bad[i].count, err );
         }
         /* a NULL token pointer [dec] */
         err = create_res( udp, base, 1, NULL );
         ok( err == ERROR_INVALID_PARAMETER, "%s create with a NULL token: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, base, 1, &token );
+        err = persistent_lookup( udp, base, 1, &token );
         ok( err == ERROR_NOT_FOUND, "%s lookup after the NULL-token create: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, base, 1, NULL );
+        err = persistent_lookup( udp, base, 1, NULL );
         ok( err == ERROR_INVALID_PARAMETER, "%s lookup with a NULL token: got %lu\n", proto_name[udp], err );
 
         /* blocks ending at 65535 are valid: not found, not invalid */
-        err = lookup_res( udp, 65535, 1, &token );
+        err = persistent_lookup( udp, 65535, 1, &token );
         ok( err == ERROR_NOT_FOUND, "%s lookup 65535+1: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, 65000, 536, &token );
+        err = persistent_lookup( udp, 65000, 536, &token );
         ok( err == ERROR_NOT_FOUND, "%s lookup 65000+536: got %lu\n", proto_name[udp], err );
-        err = delete_res( udp, 65535, 1 );
+        err = persistent_delete( udp, 65535, 1 );
         ok( err == ERROR_NOT_FOUND, "%s delete 65535+1: got %lu\n", proto_name[udp], err );
     }
     cleanup();
@@ -281,17 +241,17 @@ static void test_sharing_violation( void )
         err = create_res( udp, base - 5, 5, &other );
         ok( err == NO_ERROR, "%s create of the block just below: got %lu\n", proto_name[udp], err );
         ok( other != token, "%s: same token twice\n", proto_name[udp] );
-        if (!err) ok( !delete_res( udp, base - 5, 5 ), "%s delete failed\n", proto_name[udp] );
+        if (!err) ok( !persistent_delete( udp, base - 5, 5 ), "%s delete failed\n", proto_name[udp] );
         err = create_res( udp, base + 10, 2, &other );
         ok( err == NO_ERROR, "%s create of the block just above: got %lu\n", proto_name[udp], err );
-        if (!err) ok( !delete_res( udp, base + 10, 2 ), "%s delete failed\n", proto_name[udp] );
+        if (!err) ok( !persistent_delete( udp, base + 10, 2 ), "%s delete failed\n", proto_name[udp] );
         /* the other protocol is another port space */
         err = create_res( !udp, base + 5, 10, &other );
         ok( err == NO_ERROR, "%s create over the %s block: got %lu\n", proto_name[!udp], proto_name[udp], err );
         ok( other != token, "%s: same token as %s\n", proto_name[!udp], proto_name[udp] );
-        if (!err) ok( !delete_res( !udp, base + 5, 10 ), "%s delete failed\n", proto_name[!udp] );
+        if (!err) ok( !persistent_delete( !udp, base + 5, 10 ), "%s delete failed\n", proto_name[!udp] );
 
-        err = delete_res( udp, base, 10 );
+        err = persistent_delete( udp, base, 10 );
         ok( err == NO_ERROR, "%s delete: got %lu\n", proto_name[udp], err );
     }
     cleanup();
@@ -345,13 +305,13 @@ static void test_bound_port( void )
             err = create_res( !udp, base, 5, &token );
             ok( err == NO_ERROR, "%s create %u+5 with %s %s:%u bound: got %lu\n", proto_name[!udp], base,
                 proto_name[udp], cases[i].addr, port, err );
-            if (!err) ok( !delete_res( !udp, base, 5 ), "delete failed\n" );
+            if (!err) ok( !persistent_delete( !udp, base, 5 ), "delete failed\n" );
 
             closesocket( s );
             err = create_res( udp, base, 5, &token );
             ok( err == NO_ERROR, "%s create %u+5 once the socket is closed: got %lu\n", proto_name[udp],
                 base, err );
-            if (!err) ok( !delete_res( udp, base, 5 ), "delete failed\n" );
+            if (!err) ok( !persistent_delete( udp, base, 5 ), "delete failed\n" );
             cleanup();
         }
 }
@@ -371,7 +331,7 @@ static void test_runtime_overlap( void )
 
     for (udp = 0; udp < 2; udp++)
     {
-        SOCKET s = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+        SOCKET s = new_socket( AF_INET, udp );
 
         ok( s != INVALID_SOCKET, "socket failed: %d\n", WSAGetLastError() );
         if (s == INVALID_SOCKET) continue;
@@ -388,14 +348,14 @@ static void test_runtime_overlap( void )
         err = create_res( !udp, base + 2, 5, &token );
         ok( err == NO_ERROR, "%s create over a %s runtime reservation: got %lu\n", proto_name[!udp],
             proto_name[udp], err );
-        if (!err) ok( !delete_res( !udp, base + 2, 5 ), "delete failed\n" );
+        if (!err) ok( !persistent_delete( !udp, base + 2, 5 ), "delete failed\n" );
         cleanup();
 
         ret = WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0, &bytes, NULL, NULL );
         ok( !ret, "%s runtime release: error %d\n", proto_name[udp], WSAGetLastError() );
         err = create_res( udp, base + 2, 5, &token );
         ok( err == NO_ERROR, "%s create after the runtime release: got %lu\n", proto_name[udp], err );
-        if (!err) ok( !delete_res( udp, base + 2, 5 ), "delete failed\n" );
+        if (!err) ok( !persistent_delete( udp, base + 2, 5 ), "delete failed\n" );
         cleanup();
         closesocket( s );
     }
@@ -426,23 +386,23 @@ static void test_exact_match( void )
         for (i = 0; i < ARRAYSIZE(others); i++)
         {
             found = 0xdeadbeef;
-            err = lookup_res( udp, base + others[i].start, others[i].count, &found );
+            err = persistent_lookup( udp, base + others[i].start, others[i].count, &found );
             ok( err == ERROR_NOT_FOUND, "%s lookup %u+%u of %u+5: got %lu\n", proto_name[udp],
                 base + others[i].start, others[i].count, base, err );
-            err = delete_res( udp, base + others[i].start, others[i].count );
+            err = persistent_delete( udp, base + others[i].start, others[i].count );
             ok( err == ERROR_NOT_FOUND, "%s delete %u+%u of %u+5: got %lu\n", proto_name[udp],
                 base + others[i].start, others[i].count, base, err );
         }
         /* still there, untouched by the failed deletes */
         found = 0;
-        err = lookup_res( udp, base, 5, &found );
+        err = persistent_lookup( udp, base, 5, &found );
         ok( err == NO_ERROR && found == token[udp], "%s lookup: got %lu, token %#llx (created %#llx)\n",
             proto_name[udp], err, (unsigned long long)found, (unsigned long long)token[udp] );
-        err = delete_res( udp, base, 5 );
+        err = persistent_delete( udp, base, 5 );
         ok( err == NO_ERROR, "%s delete: got %lu\n", proto_name[udp], err );
-        err = delete_res( udp, base, 5 );
+        err = persistent_delete( udp, base, 5 );
         ok( err == ERROR_NOT_FOUND, "%s second delete: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, base, 5, &found );
+        err = persistent_lookup( udp, base, 5, &found );
         ok( err == ERROR_NOT_FOUND, "%s lookup after delete: got %lu\n", proto_name[udp], err );
     }
     cleanup();
@@ -474,9 +434,9 @@ static void test_delete_keeps_sockets( void )
     ok( udp_s != INVALID_SOCKET, "UDP bind 127.0.0.1:%u inside a persistent reservation: error %d\n",
         base + 2, WSAGetLastError() );
 
-    err = delete_res( 0, base, 4 );
+    err = persistent_delete( 0, base, 4 );
     ok( err == NO_ERROR, "TCP delete with a socket bound in the block: got %lu\n", err );
-    err = delete_res( 1, base, 4 );
+    err = persistent_delete( 1, base, 4 );
     ok( err == NO_ERROR, "UDP delete with a socket bound in the block: got %lu\n", err );
 
     if (server != INVALID_SOCKET)
@@ -527,7 +487,7 @@ static void test_byte_order( void )
 
     for (udp = 0; udp < 2; udp++)
     {
-        err = api_create( udp, htons( base ), count, &token );
+        err = persistent_create( udp, base, count, &token );
         ok( err == NO_ERROR, "%s create: got %lu\n", proto_name[udp], err );
         if (err) continue;
         created[created_count].udp = udp;
@@ -537,7 +497,7 @@ static void test_byte_order( void )
         tok.Token = token;
         for (i = 0; i < count; i++)
         {
-            s[i] = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+            s[i] = new_socket( AF_INET, udp );
             ret = WSAIoctl( s[i], SIO_ASSOCIATE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes, NULL, NULL );
             ok( !ret, "%s associate with the persistent token: error %d\n", proto_name[udp], WSAGetLastError() );
             addr.sin_family = AF_INET;
@@ -550,7 +510,7 @@ static void test_byte_order( void )
                 base, base + count - 1 );
         }
         for (i = 0; i < count; i++) closesocket( s[i] );
-        ok( !api_delete( udp, htons( base ), count ), "%s delete failed\n", proto_name[udp] );
+        ok( !persistent_delete( udp, base, count ), "%s delete failed\n", proto_name[udp] );
         cleanup();
     }
 }
@@ -577,16 +537,16 @@ static void child_noadmin( int argc, char **argv )
     {
         token = _strtoui64( argv[3 + udp], NULL, 0 );
         found = 0;
-        err = lookup_res( udp, port, 5, &found );
+        err = persistent_lookup( udp, port, 5, &found );
         ok( err == NO_ERROR, "%s lookup without administrator rights: got %lu\n", proto_name[udp], err );
         ok( found == token, "%s lookup: token %#llx, expected %#llx\n", proto_name[udp], (unsigned long long)found,
             (unsigned long long)token );
-        err = api_create( udp, htons( port + 5 ), 5, &found );
+        err = persistent_create( udp, port + 5, 5, &found );
         ok( err == ERROR_ACCESS_DENIED, "%s create without administrator rights: got %lu\n", proto_name[udp], err );
-        if (!err) api_delete( udp, htons( port + 5 ), 5 );
-        err = api_delete( udp, htons( port ), 5 );
+        if (!err) persistent_delete( udp, port + 5, 5 );
+        err = persistent_delete( udp, port, 5 );
         ok( err == ERROR_ACCESS_DENIED, "%s delete without administrator rights: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, port, 5, &found );
+        err = persistent_lookup( udp, port, 5, &found );
         ok( err == NO_ERROR, "%s lookup after the refused delete: got %lu\n", proto_name[udp], err );
     }
 }
@@ -595,60 +555,28 @@ static void child_noadmin( int argc, char **argv )
 static void test_access_denied( void )
 {
     USHORT base = 0;
-    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    STARTUPINFOA si;
-    PROCESS_INFORMATION pi;
-    SID_AND_ATTRIBUTES disable = { 0 };
-    HANDLE token = NULL, restricted = NULL;
     ULONG64 tokens[2] = { 0 };
-    char cmd[MAX_PATH + 128], **argv;
-    DWORD ret, code = 255;
     ULONG err;
-    int udp;
+    int udp, code;
 
     if (!find_block( WIN_NOADMIN, 10, &base )) return;
-    winetest_get_mainargs( &argv );
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
 
     for (udp = 0; udp < 2; udp++)
     {
         err = create_res( udp, base, 5, &tokens[udp] );
         ok( err == NO_ERROR, "%s create: got %lu\n", proto_name[udp], err );
     }
-    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
-                                   0, 0, 0, 0, 0, 0, &disable.Sid ) ||
-        !OpenProcessToken( GetCurrentProcess(), TOKEN_ALL_ACCESS, &token ) ||
-        !CreateRestrictedToken( token, 0, 1, &disable, 0, NULL, 0, NULL, &restricted ))
+    code = run_without_admin( "noadmin %u %#llx %#llx", base, (unsigned long long)tokens[0],
+                              (unsigned long long)tokens[1] );
+    if (code != -1)
     {
-        skip( "cannot make a token without administrator rights: error %lu\n", GetLastError() );
-        goto done;
+        ok( code == 0, "the child without administrator rights failed: exit code %d\n", code );
+        for (udp = 0; udp < 2; udp++)
+        {
+            err = persistent_delete( udp, base, 5 );
+            ok( err == NO_ERROR, "%s delete after the child: got %lu\n", proto_name[udp], err );
+        }
     }
-    snprintf( cmd, sizeof(cmd), "\"%s\" noadmin %u %#llx %#llx", argv[0], base,
-              (unsigned long long)tokens[0], (unsigned long long)tokens[1] );
-    fflush( stdout );
-    if (!CreateProcessAsUserA( restricted, NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ))
-    {
-        skip( "cannot start a process without administrator rights: error %lu\n", GetLastError() );
-        goto done;
-    }
-    ret = WaitForSingleObject( pi.hProcess, 30000 );
-    ok( ret == WAIT_OBJECT_0, "the child did not end: %lu\n", ret );
-    if (ret != WAIT_OBJECT_0) TerminateProcess( pi.hProcess, 1 );
-    GetExitCodeProcess( pi.hProcess, &code );
-    ok( code == 0, "the child without administrator rights failed: exit code %lu\n", code );
-    CloseHandle( pi.hProcess );
-    CloseHandle( pi.hThread );
-
-    for (udp = 0; udp < 2; udp++)
-    {
-        err = delete_res( udp, base, 5 );
-        ok( err == NO_ERROR, "%s delete after the child: got %lu\n", proto_name[udp], err );
-    }
-done:
-    if (restricted) CloseHandle( restricted );
-    if (token) CloseHandle( token );
-    if (disable.Sid) FreeSid( disable.Sid );
     cleanup();
 }
 
@@ -660,14 +588,14 @@ static void test_not_admin( void )
 
     for (udp = 0; udp < 2; udp++)
     {
-        err = api_create( udp, htons( WIN_NOADMIN + WINDOW - 5 ), 5, &token );
+        err = persistent_create( udp, WIN_NOADMIN + WINDOW - 5, 5, &token );
         ok( err == ERROR_ACCESS_DENIED, "%s create without administrator rights: got %lu\n", proto_name[udp], err );
-        if (!err) api_delete( udp, htons( WIN_NOADMIN + WINDOW - 5 ), 5 );
-        err = api_delete( udp, htons( WIN_NOADMIN + WINDOW - 5 ), 5 );
+        if (!err) persistent_delete( udp, WIN_NOADMIN + WINDOW - 5, 5 );
+        err = persistent_delete( udp, WIN_NOADMIN + WINDOW - 5, 5 );
         ok( err == ERROR_ACCESS_DENIED, "%s delete without administrator rights: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, WIN_NOADMIN + WINDOW - 5, 5, &token );
+        err = persistent_lookup( udp, WIN_NOADMIN + WINDOW - 5, 5, &token );
         ok( err == ERROR_NOT_FOUND, "%s lookup without administrator rights: got %lu\n", proto_name[udp], err );
-        err = lookup_res( udp, 0, 5, &token );
+        err = persistent_lookup( udp, 0, 5, &token );
         ok( err == ERROR_INVALID_PARAMETER, "%s lookup of port 0: got %lu\n", proto_name[udp], err );
     }
 }
@@ -698,7 +626,7 @@ static void test_registry_hand_edit( void )
     /* the pool is held by this process from here on */
     err = create_res( 0, base, 2, &token );
     ok( err == NO_ERROR, "create %u+2: got %lu\n", base, err );
-    err = lookup_res( 0, base + 5, 3, &found );
+    err = persistent_lookup( 0, base + 5, 3, &found );
     ok( err == ERROR_NOT_FOUND, "lookup %u+3 before the hand edit: got %lu\n", base + 5, err );
 
     err = RegCreateKeyExA( HKEY_LOCAL_MACHINE, key_name, 0, NULL, 0, KEY_ALL_ACCESS | KEY_WOW64_64KEY, NULL, &key,
@@ -716,7 +644,7 @@ static void test_registry_hand_edit( void )
         if (!err) release( s, inst.Token.Token );
     }
     found = 0;
-    err = lookup_res( 0, base + 5, 3, &found );
+    err = persistent_lookup( 0, base + 5, 3, &found );
     ok( err == NO_ERROR, "lookup of the value added by hand: got %lu\n", err );
     ok( found == 0x8000000000000ab1ull, "lookup of the value added by hand: token %#llx\n",
         (unsigned long long)found );
@@ -730,11 +658,11 @@ static void test_registry_hand_edit( void )
         if (!err) release( s, inst.Token.Token );
         closesocket( s );
     }
-    err = lookup_res( 0, base + 5, 3, &found );
+    err = persistent_lookup( 0, base + 5, 3, &found );
     ok( err == ERROR_NOT_FOUND, "lookup of the value deleted by hand: got %lu\n", err );
     err = create_res( 0, base + 6, 1, &found );
     ok( err == NO_ERROR, "create where the value deleted by hand was: got %lu\n", err );
-    if (!err) delete_res( 0, base + 6, 1 );
+    if (!err) persistent_delete( 0, base + 6, 1 );
     RegCloseKey( key );
 
     /* the change made through the API is in the journal */
@@ -752,32 +680,22 @@ static void test_registry_hand_edit( void )
     }
     free( text );
     CloseHandle( file );
-    delete_res( 0, base, 2 );
+    persistent_delete( 0, base, 2 );
 }
 
 START_TEST(persistent)
 {
-    WSADATA data;
     char **argv;
     int argc = winetest_get_mainargs( &argv );
-    SOCKET s;
 
-    if (WSAStartup( MAKEWORD( 2, 2 ), &data ))
-    {
-        skip( "WSAStartup failed\n" );
-        return;
-    }
+    if (!start_winsock()) return;
     if (argc >= 2 && !strcmp( argv[1], "noadmin" ))
     {
         child_noadmin( argc, argv );
         return;
     }
 
-    if ((s = bound_socket( AF_INET6, 1, 0 )) != INVALID_SOCKET)
-    {
-        have_ipv6 = TRUE;
-        closesocket( s );
-    }
+    detect_ipv6();
     if (!is_admin())
     {
         test_not_admin();

@@ -31,14 +31,7 @@
 #define WIN_CLOSE       43600
 #define WIN_OVERLAPPED  43800
 
-static const char *const proto_name[2] = { "TCP", "UDP" };
-
 /* --- helpers -------------------------------------------------------------- */
-
-static USHORT inst_start( const INET_PORT_RESERVATION_INSTANCE *inst )
-{
-    return ntohs( inst->Reservation.StartPort );
-}
 
 /* TRUE if s is bound to the loopback address of its family */
 static BOOL on_loopback( SOCKET s )
@@ -51,68 +44,7 @@ static BOOL on_loopback( SOCKET s )
     return !memcmp( &((struct sockaddr_in6 *)&addr)->sin6_addr, &in6addr_loopback, sizeof(in6addr_loopback) );
 }
 
-/* close a connected socket with a reset: no TIME_WAIT is left behind */
-static void abort_close( SOCKET s )
-{
-    struct linger linger = { 1, 0 };
-
-    setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
-    closesocket( s );
-}
-
-/* the local ports of the machine's TCP and UDP tables, IPv4 and IPv6 */
-
-/* run this program as "ARGS" in a process whose token has the
- * Administrators group disabled; returns its exit code, or -1 (skipped) */
-static int run_without_admin( const char *args )
-{
-    SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    SID_AND_ATTRIBUTES disable = { 0 };
-    HANDLE token = NULL, restricted = NULL;
-    PROCESS_INFORMATION pi;
-    STARTUPINFOA si;
-    char cmd[MAX_PATH + 256], **argv;
-    DWORD code = 255, ret;
-    int result = -1;
-
-    winetest_get_mainargs( &argv );
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
-    if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
-                                   0, 0, 0, 0, 0, 0, &disable.Sid ) ||
-        !OpenProcessToken( GetCurrentProcess(), TOKEN_ALL_ACCESS, &token ) ||
-        !CreateRestrictedToken( token, 0, 1, &disable, 0, NULL, 0, NULL, &restricted ))
-    {
-        skip( "cannot make a token without administrator rights: error %lu\n", GetLastError() );
-        goto done;
-    }
-    snprintf( cmd, sizeof(cmd), "\"%s\" %s", argv[0], args );
-    fflush( stdout );
-    if (!CreateProcessAsUserA( restricted, NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi ))
-    {
-        skip( "cannot start a process without administrator rights: error %lu\n", GetLastError() );
-        goto done;
-    }
-    ret = WaitForSingleObject( pi.hProcess, 30000 );
-    ok( ret == WAIT_OBJECT_0, "the child did not end: %lu\n", ret );
-    if (ret != WAIT_OBJECT_0) TerminateProcess( pi.hProcess, 1 );
-    WaitForSingleObject( pi.hProcess, 5000 );
-    GetExitCodeProcess( pi.hProcess, &code );
-    CloseHandle( pi.hProcess );
-    CloseHandle( pi.hThread );
-    result = code;
-done:
-    if (restricted) CloseHandle( restricted );
-    if (token) CloseHandle( token );
-    if (disable.Sid) FreeSid( disable.Sid );
-    return result;
-}
-
 /* --- the tests ------------------------------------------------------------ */
-
-static const DWORD codes[3] = { SIO_ACQUIRE_PORT_RESERVATION, SIO_RELEASE_PORT_RESERVATION,
-                                SIO_ASSOCIATE_PORT_RESERVATION };
-static const char *const code_name[3] = { "acquire", "release", "associate" };
 
 /* the three codes with their usual buffers: a wildcard block of one port, token */
 static int ioctl_code( SOCKET s, int i, ULONG64 token )
@@ -123,8 +55,8 @@ static int ioctl_code( SOCKET s, int i, ULONG64 token )
     DWORD bytes;
 
     tok.Token = token;
-    if (i == 0) return ioctl_bytes( s, codes[i], &range, sizeof(range), &inst, sizeof(inst), &bytes );
-    return ioctl_bytes( s, codes[i], &tok, sizeof(tok), NULL, 0, &bytes );
+    if (i == 0) return ioctl_bytes( s, ioctl_codes[i], &range, sizeof(range), &inst, sizeof(inst), &bytes );
+    return ioctl_bytes( s, ioctl_codes[i], &tok, sizeof(tok), NULL, 0, &bytes );
 }
 
 static void test_not_a_socket( void )
@@ -142,7 +74,7 @@ static void test_not_a_socket( void )
         for (j = 0; j < 3; j++)
         {
             err = ioctl_code( values[i], j, 0x1234 );
-            ok( err == WSAENOTSOCK, "%s on socket value %d: got %d\n", code_name[j], i, err );
+            ok( err == WSAENOTSOCK, "%s on socket value %d: got %d\n", ioctl_names[j], i, err );
         }
     CloseHandle( event );
 }
@@ -161,7 +93,7 @@ static void test_not_tcp_udp( void )
     for (i = 0; i < 3; i++)
     {
         err = ioctl_code( s, i, 0 );
-        ok( err == WSAEOPNOTSUPP, "%s on a raw ICMP socket: got %d\n", code_name[i], err );
+        ok( err == WSAEOPNOTSUPP, "%s on a raw ICMP socket: got %d\n", ioctl_names[i], err );
     }
     /* the ICMP socket did not get in the way of a TCP reservation either */
     closesocket( s );
@@ -190,6 +122,7 @@ static void test_bad_buffers( void )
         INET_PORT_RESERVATION_TOKEN tok = { 0 };
         char in[16];
 
+        winetest_push_context( "%s", proto_name[udp] );
         range.StartPort = htons( base );
         range.NumberOfPorts = 5;
         memcpy( in, &range, sizeof(range) );
@@ -199,53 +132,52 @@ static void test_bad_buffers( void )
             DWORD out_size = i ? 0 : sizeof(out);
 
             if (i) memcpy( in, &tok, sizeof(tok) );
-            err = ioctl_bytes( s, codes[i], NULL, in_needed[i], out_buf, out_size, &bytes );
-            ok( err == WSAEFAULT, "%s %s with NULL input: got %d\n", proto_name[udp], code_name[i], err );
-            err = ioctl_bytes( s, codes[i], bad_ptr, in_needed[i], out_buf, out_size, &bytes );
-            ok( err == WSAEFAULT, "%s %s with input at %p: got %d\n", proto_name[udp], code_name[i], bad_ptr, err );
-            err = ioctl_bytes( s, codes[i], in, in_needed[i] - 1, out_buf, out_size, &bytes );
-            ok( err == WSAEINVAL, "%s %s with %lu input bytes: got %d\n", proto_name[udp], code_name[i],
-                in_needed[i] - 1, err );
-            err = ioctl_bytes( s, codes[i], in, 0, out_buf, out_size, &bytes );
-            ok( err == WSAEINVAL, "%s %s with 0 input bytes: got %d\n", proto_name[udp], code_name[i], err );
+            err = ioctl_bytes( s, ioctl_codes[i], NULL, in_needed[i], out_buf, out_size, &bytes );
+            ok( err == WSAEFAULT, "%s with NULL input: got %d\n", ioctl_names[i], err );
+            err = ioctl_bytes( s, ioctl_codes[i], bad_ptr, in_needed[i], out_buf, out_size, &bytes );
+            ok( err == WSAEFAULT, "%s with input at %p: got %d\n", ioctl_names[i], bad_ptr, err );
+            err = ioctl_bytes( s, ioctl_codes[i], in, in_needed[i] - 1, out_buf, out_size, &bytes );
+            ok( err == WSAEINVAL, "%s with %lu input bytes: got %d\n", ioctl_names[i], in_needed[i] - 1, err );
+            err = ioctl_bytes( s, ioctl_codes[i], in, 0, out_buf, out_size, &bytes );
+            ok( err == WSAEINVAL, "%s with 0 input bytes: got %d\n", ioctl_names[i], err );
         }
 
         /* acquire's output shorter than INET_PORT_RESERVATION_INSTANCE */
         bytes = 0xdeadbeef;
         err = ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &out, sizeof(out) - 1, &bytes );
-        ok( err == WSAEINVAL, "%s acquire with %u output bytes: got %d\n", proto_name[udp],
-            (unsigned)sizeof(out) - 1, err );
-        ok( bytes == 0, "%s acquire with a short output: %lu bytes returned\n", proto_name[udp], bytes );
+        ok( err == WSAEINVAL, "acquire with %u output bytes: got %d\n", (unsigned)sizeof(out) - 1, err );
+        ok( bytes == 0, "acquire with a short output: %lu bytes returned\n", bytes );
         bytes = 0xdeadbeef;
         err = ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &out, 8, &bytes );
-        ok( err == WSAEINVAL, "%s acquire with 8 output bytes: got %d\n", proto_name[udp], err );
-        ok( bytes == 0, "%s acquire with a short output: %lu bytes returned\n", proto_name[udp], bytes );
+        ok( err == WSAEINVAL, "acquire with 8 output bytes: got %d\n", err );
+        ok( bytes == 0, "acquire with a short output: %lu bytes returned\n", bytes );
         bytes = 0xdeadbeef;
         err = ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &out, 0, &bytes );
-        ok( err == WSAEINVAL, "%s acquire with 0 output bytes: got %d\n", proto_name[udp], err );
-        ok( bytes == 0, "%s acquire with no output: %lu bytes returned\n", proto_name[udp], bytes );
+        ok( err == WSAEINVAL, "acquire with 0 output bytes: got %d\n", err );
+        ok( bytes == 0, "acquire with no output: %lu bytes returned\n", bytes );
 
         /* count 0, blocks past 65535 */
         err = acquire( s, base, 0, &inst );
-        ok( err == WSAEINVAL, "%s acquire %u+0: got %d\n", proto_name[udp], base, err );
+        ok( err == WSAEINVAL, "acquire %u+0: got %d\n", base, err );
         err = acquire( s, 0, 0, &inst );
-        ok( err == WSAEINVAL, "%s wildcard acquire of 0 ports: got %d\n", proto_name[udp], err );
+        ok( err == WSAEINVAL, "wildcard acquire of 0 ports: got %d\n", err );
         err = acquire( s, 65535, 2, &inst );
-        ok( err == WSAEINVAL, "%s acquire 65535+2: got %d\n", proto_name[udp], err );
+        ok( err == WSAEINVAL, "acquire 65535+2: got %d\n", err );
         err = acquire( s, 65000, 1000, &inst );
-        ok( err == WSAEINVAL, "%s acquire 65000+1000: got %d\n", proto_name[udp], err );
+        ok( err == WSAEINVAL, "acquire 65000+1000: got %d\n", err );
         err = acquire( s, 2, 65535, &inst );
-        ok( err == WSAEINVAL, "%s acquire 2+65535: got %d\n", proto_name[udp], err );
+        ok( err == WSAEINVAL, "acquire 2+65535: got %d\n", err );
         /* a wildcard block larger than the dynamic port range (49152-65535) */
         err = acquire( s, 0, 20000, &inst );
-        ok( err == WSAEADDRINUSE, "%s wildcard acquire of 20000 ports: got %d\n", proto_name[udp], err );
+        ok( err == WSAEADDRINUSE, "wildcard acquire of 20000 ports: got %d\n", err );
         if (!err) release( s, inst.Token.Token );
 
         /* none of this reserved anything */
         err = acquire( s, base, 5, &inst );
-        ok( !err, "%s acquire %u+5 after the failures: got %d\n", proto_name[udp], base, err );
+        ok( !err, "acquire %u+5 after the failures: got %d\n", base, err );
         if (!err) ok( !release( s, inst.Token.Token ), "release failed\n" );
         closesocket( s );
+        winetest_pop_context();
     }
 }
 
@@ -364,7 +296,6 @@ static void test_persistent( void )
     INET_PORT_RESERVATION_INSTANCE inst;
     ULONG64 ptoken[2] = { 0 };
     USHORT base = 0, pbase = 0;
-    char args[64];
     int udp, err, code;
     ULONG perr;
 
@@ -380,8 +311,7 @@ static void test_persistent( void )
         SOCKET s = new_socket( AF_INET, udp ), o = new_socket( AF_INET, !udp ), b;
 
         base = pbase + 10 * udp;  /* the TCP block, then the UDP block */
-        perr = udp ? CreatePersistentUdpPortReservation( htons( base ), 10, &ptoken[udp] )
-                   : CreatePersistentTcpPortReservation( htons( base ), 10, &ptoken[udp] );
+        perr = persistent_create( udp, base, 10, &ptoken[udp] );
         ok( perr == NO_ERROR, "%s persistent create %u+10: got %lu\n", proto_name[udp], base, perr );
         if (perr) goto next;
 
@@ -434,9 +364,8 @@ next:
     /* without administrator rights, associating with a persistent token fails WSAEACCES */
     if (ptoken[0] && ptoken[1])
     {
-        snprintf( args, sizeof(args), "noadmin %#llx %#llx", (unsigned long long)ptoken[0],
-                  (unsigned long long)ptoken[1] );
-        code = run_without_admin( args );
+        code = run_without_admin( "noadmin %#llx %#llx", (unsigned long long)ptoken[0],
+                                  (unsigned long long)ptoken[1] );
         if (code != -1) ok( code == 0, "the child without administrator rights failed: exit code %d\n", code );
     }
 
@@ -444,8 +373,7 @@ next:
     {
         if (!ptoken[udp]) continue;
         base = pbase + 10 * udp;
-        perr = udp ? DeletePersistentUdpPortReservation( htons( base ), 10 )
-                   : DeletePersistentTcpPortReservation( htons( base ), 10 );
+        perr = persistent_delete( udp, base, 10 );
         ok( perr == NO_ERROR, "%s persistent delete: got %lu\n", proto_name[udp], perr );
     }
 }
@@ -499,32 +427,38 @@ static void test_bound_port( void )
             skip( "no IPv6 loopback\n" );
             continue;
         }
+        winetest_push_context( "%s port %u", cases[i].what, base + 3 );
         b = bound_socket_( cases[i].family, udp, base + 3, cases[i].bind_only );
-        ok( b != INVALID_SOCKET, "%s: cannot bind port %u: %d\n", cases[i].what, base + 3, WSAGetLastError() );
-        if (b == INVALID_SOCKET) continue;
+        ok( b != INVALID_SOCKET, "cannot bind: %d\n", WSAGetLastError() );
+        if (b == INVALID_SOCKET)
+        {
+            winetest_pop_context();
+            continue;
+        }
         s = new_socket( AF_INET, udp );
         o = new_socket( AF_INET, !udp );
 
         err = acquire( s, base, 10, &inst );
-        ok( err == WSAEADDRINUSE, "%s port %u: acquire %u+10: got %d\n", cases[i].what, base + 3, base, err );
+        ok( err == WSAEADDRINUSE, "acquire %u+10: got %d\n", base, err );
         if (!err) release( s, inst.Token.Token );
         err = acquire( s, base + 3, 1, &inst );
-        ok( err == WSAEADDRINUSE, "%s port %u: acquire %u+1: got %d\n", cases[i].what, base + 3, base + 3, err );
+        ok( err == WSAEADDRINUSE, "acquire %u+1: got %d\n", base + 3, err );
         if (!err) release( s, inst.Token.Token );
         err = acquire( s, base + 4, 6, &inst );
-        ok( !err, "%s port %u: acquire %u+6: got %d\n", cases[i].what, base + 3, base + 4, err );
+        ok( !err, "acquire %u+6: got %d\n", base + 4, err );
         if (!err) ok( !release( s, inst.Token.Token ), "release failed\n" );
         /* a bound port of the other protocol is no obstacle */
         err = acquire( o, base, 10, &inst );
-        ok( !err, "%s port %u: %s acquire %u+10: got %d\n", cases[i].what, base + 3, proto_name[!udp], base, err );
+        ok( !err, "%s acquire %u+10: got %d\n", proto_name[!udp], base, err );
         if (!err) ok( !release( o, inst.Token.Token ), "release failed\n" );
 
         closesocket( b );
         err = acquire( s, base, 10, &inst );
-        ok( !err, "%s: acquire %u+10 once the socket is closed: got %d\n", cases[i].what, base, err );
+        ok( !err, "acquire %u+10 once the socket is closed: got %d\n", base, err );
         if (!err) ok( !release( s, inst.Token.Token ), "release failed\n" );
         closesocket( s );
         closesocket( o );
+        winetest_pop_context();
     }
 }
 
@@ -1016,27 +950,16 @@ static void test_reserved_low_port( void )
 
 START_TEST(runtime)
 {
-    WSADATA data;
     char **argv;
     int argc = winetest_get_mainargs( &argv );
-    SOCKET s;
 
-    if (WSAStartup( MAKEWORD( 2, 2 ), &data ))
-    {
-        skip( "WSAStartup failed\n" );
-        return;
-    }
+    if (!start_winsock()) return;
     if (argc >= 2 && !strcmp( argv[1], "noadmin" ))
     {
         child_noadmin( argc, argv );
         return;
     }
-    if ((s = bound_socket( AF_INET6, 1, 0 )) != INVALID_SOCKET)
-    {
-        have_ipv6 = TRUE;
-        closesocket( s );
-    }
-    else skip( "no IPv6 loopback: IPv4 only\n" );
+    if (!detect_ipv6()) skip( "no IPv6 loopback: IPv4 only\n" );
 
     test_not_a_socket();
     test_not_tcp_udp();

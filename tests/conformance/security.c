@@ -28,8 +28,7 @@
 #include <iphlpapi.h>
 #include <stdlib.h>
 
-#include "test.h"
-#include "names.h"
+#include "util.h"
 
 #define PERSIST_PORT 48500   /* persistent blocks: TCP 48500-48501, UDP 48500-48501 */
 #define NEW_PORT     48510   /* blocks a non-administrator fails to create: 48510-48511 */
@@ -37,87 +36,6 @@
 #define OWN_PORT     48530   /* the non-administrator's runtime blocks: 48530-48531 */
 #define BLOCK_PORTS  2
 #define WAIT_MS      5000
-
-static const char *const proto_names[] = { "TCP", "UDP" };
-
-static PSID admins_sid( void )
-{
-    static SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    PSID sid = NULL;
-    AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0, &sid );
-    return sid;
-}
-
-/* what portres (and the documentation) calls an administrator: CheckTokenMembership
- * of the effective token (the thread's when impersonating) in BUILTIN\Administrators */
-static BOOL is_admin( void )
-{
-    PSID sid = admins_sid();
-    BOOL member = FALSE;
-
-    if (!sid) return FALSE;
-    if (!CheckTokenMembership( NULL, sid, &member )) member = FALSE;
-    FreeSid( sid );
-    return member;
-}
-
-static ULONG create_persistent( int udp, USHORT port, USHORT count, ULONG64 *token )
-{
-    return udp ? CreatePersistentUdpPortReservation( htons( port ), count, token )
-               : CreatePersistentTcpPortReservation( htons( port ), count, token );
-}
-
-static ULONG delete_persistent( int udp, USHORT port, USHORT count )
-{
-    return udp ? DeletePersistentUdpPortReservation( htons( port ), count )
-               : DeletePersistentTcpPortReservation( htons( port ), count );
-}
-
-static ULONG lookup_persistent( int udp, USHORT port, USHORT count, ULONG64 *token )
-{
-    return udp ? LookupPersistentUdpPortReservation( htons( port ), count, token )
-               : LookupPersistentTcpPortReservation( htons( port ), count, token );
-}
-
-static SOCKET make_socket( int udp )
-{
-    return socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
-}
-
-static int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
-{
-    DWORD bytes;
-    return WSAIoctl( s, code, in, in_size, out, out_size, &bytes, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
-static int acquire_block( SOCKET s, USHORT port, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
-{
-    INET_PORT_RANGE range = { htons( port ), count };
-    memset( inst, 0, sizeof(*inst) );
-    return ioctl_err( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst) );
-}
-
-static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
-{
-    INET_PORT_RESERVATION_TOKEN in = { token };
-    return ioctl_err( s, code, &in, sizeof(in), NULL, 0 );
-}
-
-static USHORT local_port( SOCKET s )
-{
-    struct sockaddr_in addr;
-    int len = sizeof(addr);
-    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
-    return ntohs( addr.sin_port );
-}
-
-static int bind_loopback( SOCKET s, USHORT port )
-{
-    struct sockaddr_in addr = { .sin_family = AF_INET };
-    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-    addr.sin_port = htons( port );
-    return bind( s, (struct sockaddr *)&addr, sizeof(addr) ) ? WSAGetLastError() : 0;
-}
 
 /* the child's check counts, for the parent: "child-summary: successes failures todo skipped" */
 static void child_exit( void )
@@ -291,9 +209,9 @@ static void child_runtime( void )
     for (int udp = 0; udp < 2; udp++)
     {
         int err;
-        s[udp] = make_socket( udp );
+        s[udp] = new_socket( AF_INET, udp );
         err = acquire_block( s[udp], CHILD_PORT, 4, &inst[udp] );
-        ok( !err, "child: %s acquire of %u+4 failed %d\n", proto_names[udp], CHILD_PORT, err );
+        ok( !err, "child: %s acquire of %u+4 failed %d\n", proto_name[udp], CHILD_PORT, err );
     }
     printf( "tokens: %llx %llx\n", (unsigned long long)inst[0].Token.Token, (unsigned long long)inst[1].Token.Token );
     fflush( stdout );
@@ -302,7 +220,7 @@ static void child_runtime( void )
     for (int udp = 0; udp < 2; udp++)
     {
         int err = token_ioctl( s[udp], SIO_RELEASE_PORT_RESERVATION, inst[udp].Token.Token );
-        ok( !err, "child: %s release of its own token failed %d\n", proto_names[udp], err );
+        ok( !err, "child: %s release of its own token failed %d\n", proto_name[udp], err );
         closesocket( s[udp] );
     }
     child_exit();
@@ -322,23 +240,23 @@ static void test_runtime_token_other_process( void )
         for (int udp = 0; udp < 2; udp++)
         {
             INET_PORT_RESERVATION_INSTANCE inst;
-            SOCKET s = make_socket( udp ), a = make_socket( udp );
+            SOCKET s = new_socket( AF_INET, udp ), a = new_socket( AF_INET, udp );
             int err;
 
             err = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, tokens[udp] );
             ok( err == WSAEACCES, "%s release of another process's runtime token: got %d, expected WSAEACCES\n",
-                proto_names[udp], err );
+                proto_name[udp], err );
             err = token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, tokens[udp] );
             ok( err == WSAEACCES, "%s associate of another process's runtime token: got %d, expected WSAEACCES\n",
-                proto_names[udp], err );
+                proto_name[udp], err );
             /* the failed release left the child's block in place */
             err = acquire_block( s, CHILD_PORT, 4, &inst );
             ok( err == WSAEADDRINUSE, "%s acquire of the child's block: got %d, expected WSAEADDRINUSE\n",
-                proto_names[udp], err );
+                proto_name[udp], err );
             if (!err) token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
             /* the failed associate left the socket free to bind anywhere */
-            err = bind_loopback( a, 0 );
-            ok( !err, "%s bind after the failed associate failed %d\n", proto_names[udp], err );
+            err = bind_loopback( a, AF_INET, 0 );
+            ok( !err, "%s bind after the failed associate failed %d\n", proto_name[udp], err );
             closesocket( a );
             closesocket( s );
         }
@@ -349,94 +267,72 @@ static void test_runtime_token_other_process( void )
 /* ------------------------------------------------------------------------ */
 /* the non-administrator side                                                */
 
-/* the registry's persistent list of a Wine prefix, as text ("" elsewhere) */
-static void registry_snapshot( char *buf, size_t size )
-{
-    static const WCHAR *const keys[] = { PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY) };
-    size_t len = 0;
-
-    buf[0] = 0;
-    for (int i = 0; i < 2; i++)
-    {
-        HKEY key;
-        len += snprintf( buf + len, size - len, "[%d]", i );
-        if (RegOpenKeyExW( HKEY_LOCAL_MACHINE, keys[i], 0, KEY_READ | KEY_WOW64_64KEY, &key )) continue;
-        for (DWORD n = 0; len < size - 1; n++)
-        {
-            char name[64], data[64];
-            DWORD name_len = sizeof(name), data_len = sizeof(data) - 1, type;
-            if (RegEnumValueA( key, n, name, &name_len, NULL, &type, (BYTE *)data, &data_len )) break;
-            data[data_len] = 0;
-            len += snprintf( buf + len, size - len, "%s=%s;", name, data );
-        }
-        RegCloseKey( key );
-    }
-}
-
 /* every check of a caller without administrator rights; tokens are the
  * persistent reservations' (0: none was made) */
 static void nonadmin_checks( const char *who, ULONG64 persist[2] )
 {
-    ok( !is_admin(), "%s: CheckTokenMembership(NULL, Administrators) says administrator\n", who );
+    winetest_push_context( "%s", who );
+    ok( !is_admin(), "CheckTokenMembership(NULL, Administrators) says administrator\n" );
 
     for (int udp = 0; udp < 2; udp++)
     {
-        const char *proto = proto_names[udp];
         INET_PORT_RESERVATION_INSTANCE inst;
         ULONG64 token = 0;
         SOCKET s, a;
         ULONG err;
         int werr;
 
+        winetest_push_context( "%s", proto_name[udp] );
         /* Create refused, nothing made */
-        err = create_persistent( udp, NEW_PORT, BLOCK_PORTS, &token );
-        ok( err == ERROR_ACCESS_DENIED, "%s: %s Create without administrator rights: got %lu, expected "
-            "ERROR_ACCESS_DENIED\n", who, proto, err );
-        err = lookup_persistent( udp, NEW_PORT, BLOCK_PORTS, &token );
-        ok( err == ERROR_NOT_FOUND, "%s: %s Lookup after the refused Create: got %lu, expected ERROR_NOT_FOUND\n",
-            who, proto, err );
-        if (!err) delete_persistent( udp, NEW_PORT, BLOCK_PORTS );
+        err = persistent_create( udp, NEW_PORT, BLOCK_PORTS, &token );
+        ok( err == ERROR_ACCESS_DENIED, "Create without administrator rights: got %lu, expected ERROR_ACCESS_DENIED\n",
+            err );
+        err = persistent_lookup( udp, NEW_PORT, BLOCK_PORTS, &token );
+        ok( err == ERROR_NOT_FOUND, "Lookup after the refused Create: got %lu, expected ERROR_NOT_FOUND\n", err );
+        if (!err) persistent_delete( udp, NEW_PORT, BLOCK_PORTS );
 
         if (persist[udp])
         {
             /* Delete refused, the reservation still there; Lookup needs no rights */
-            err = delete_persistent( udp, PERSIST_PORT, BLOCK_PORTS );
-            ok( err == ERROR_ACCESS_DENIED, "%s: %s Delete without administrator rights: got %lu, expected "
-                "ERROR_ACCESS_DENIED\n", who, proto, err );
+            err = persistent_delete( udp, PERSIST_PORT, BLOCK_PORTS );
+            ok( err == ERROR_ACCESS_DENIED, "Delete without administrator rights: got %lu, expected "
+                "ERROR_ACCESS_DENIED\n", err );
             token = 0;
-            err = lookup_persistent( udp, PERSIST_PORT, BLOCK_PORTS, &token );
-            ok( !err, "%s: %s Lookup without administrator rights failed %lu\n", who, proto, err );
-            ok( token == persist[udp], "%s: %s Lookup gave token %#llx, expected %#llx\n", who, proto,
+            err = persistent_lookup( udp, PERSIST_PORT, BLOCK_PORTS, &token );
+            ok( !err, "Lookup without administrator rights failed %lu\n", err );
+            ok( token == persist[udp], "Lookup gave token %#llx, expected %#llx\n",
                 (unsigned long long)token, (unsigned long long)persist[udp] );
 
             /* associate of a persistent token refused */
-            s = make_socket( udp );
+            s = new_socket( AF_INET, udp );
             werr = token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, persist[udp] );
-            ok( werr == WSAEACCES, "%s: %s associate of a persistent token without administrator rights: got %d, "
-                "expected WSAEACCES\n", who, proto, werr );
+            ok( werr == WSAEACCES, "associate of a persistent token without administrator rights: got %d, "
+                "expected WSAEACCES\n", werr );
             closesocket( s );
         }
 
         /* runtime reservations need no rights */
-        s = make_socket( udp );
-        a = make_socket( udp );
+        s = new_socket( AF_INET, udp );
+        a = new_socket( AF_INET, udp );
         werr = acquire_block( s, OWN_PORT, BLOCK_PORTS, &inst );
-        ok( !werr, "%s: %s runtime acquire of %u+%u failed %d\n", who, proto, OWN_PORT, BLOCK_PORTS, werr );
+        ok( !werr, "runtime acquire of %u+%u failed %d\n", OWN_PORT, BLOCK_PORTS, werr );
         if (!werr)
         {
             USHORT port;
             werr = token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token );
-            ok( !werr, "%s: %s associate of its own runtime token failed %d\n", who, proto, werr );
-            werr = bind_loopback( a, 0 );
+            ok( !werr, "associate of its own runtime token failed %d\n", werr );
+            werr = bind_loopback( a, AF_INET, 0 );
             port = local_port( a );
             ok( !werr && port >= OWN_PORT && port < OWN_PORT + BLOCK_PORTS,
-                "%s: %s bind after associate: error %d port %u\n", who, proto, werr, port );
+                "bind after associate: error %d port %u\n", werr, port );
             werr = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
-            ok( !werr, "%s: %s release of its own runtime token failed %d\n", who, proto, werr );
+            ok( !werr, "release of its own runtime token failed %d\n", werr );
         }
         closesocket( a );
         closesocket( s );
+        winetest_pop_context();
     }
+    winetest_pop_context();
 }
 
 /* child started with the restricted token */
@@ -474,39 +370,20 @@ static DWORD WINAPI nonadmin_thread( void *arg )
     return 0;
 }
 
-/* the process token with BUILTIN\Administrators made deny-only */
+/* restricted_token(), with how it shows the group: SE_GROUP_USE_FOR_DENY_ONLY, not SE_GROUP_ENABLED */
 static HANDLE make_restricted_token( void )
 {
-    SID_AND_ATTRIBUTES disable = { admins_sid(), 0 };
-    HANDLE process, restricted = NULL;
+    HANDLE restricted = restricted_token();
+    PSID sid = admins_sid();
+    char buf[4096];
+    TOKEN_GROUPS *groups = (TOKEN_GROUPS *)buf;
+    DWORD len;
 
-    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY, &process ))
-    {
-        skip( "OpenProcessToken failed %lu: no restricted token\n", GetLastError() );
-        FreeSid( disable.Sid );
-        return NULL;
-    }
-    if (!CreateRestrictedToken( process, 0, 1, &disable, 0, NULL, 0, NULL, &restricted ))
-    {
-        skip( "non-administrator checks: CreateRestrictedToken(process token, 0, 1 SID to disable = "
-              "BUILTIN\\Administrators) failed %lu\n", GetLastError() );
-        restricted = NULL;
-    }
-    else
-    {
-        /* how the token shows the group: SE_GROUP_USE_FOR_DENY_ONLY, not SE_GROUP_ENABLED */
-        char buf[4096];
-        TOKEN_GROUPS *groups = (TOKEN_GROUPS *)buf;
-        DWORD len;
-
-        if (GetTokenInformation( restricted, TokenGroups, buf, sizeof(buf), &len ))
-            for (DWORD i = 0; i < groups->GroupCount; i++)
-                if (EqualSid( groups->Groups[i].Sid, disable.Sid ))
-                    trace( "restricted token: BUILTIN\\Administrators attributes %#lx\n",
-                           groups->Groups[i].Attributes );
-    }
-    CloseHandle( process );
-    FreeSid( disable.Sid );
+    if (restricted && sid && GetTokenInformation( restricted, TokenGroups, buf, sizeof(buf), &len ))
+        for (DWORD i = 0; i < groups->GroupCount; i++)
+            if (EqualSid( groups->Groups[i].Sid, sid ))
+                trace( "restricted token: BUILTIN\\Administrators attributes %#lx\n", groups->Groups[i].Attributes );
+    if (sid) FreeSid( sid );
     return restricted;
 }
 
@@ -536,21 +413,21 @@ static void test_admin_rights( void )
         int werr;
         USHORT port;
 
-        delete_persistent( udp, PERSIST_PORT, BLOCK_PORTS );
-        delete_persistent( udp, NEW_PORT, BLOCK_PORTS );
-        err = create_persistent( udp, PERSIST_PORT, BLOCK_PORTS, &persist[udp] );
-        ok( !err, "%s Create of %u+%u as administrator failed %lu\n", proto_names[udp], PERSIST_PORT, BLOCK_PORTS,
+        persistent_delete( udp, PERSIST_PORT, BLOCK_PORTS );
+        persistent_delete( udp, NEW_PORT, BLOCK_PORTS );
+        err = persistent_create( udp, PERSIST_PORT, BLOCK_PORTS, &persist[udp] );
+        ok( !err, "%s Create of %u+%u as administrator failed %lu\n", proto_name[udp], PERSIST_PORT, BLOCK_PORTS,
             err );
         if (err) persist[udp] = 0;
         if (err) continue;
         /* the administrator may associate a persistent token */
-        s = make_socket( udp );
+        s = new_socket( AF_INET, udp );
         werr = token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, persist[udp] );
-        ok( !werr, "%s associate of a persistent token as administrator failed %d\n", proto_names[udp], werr );
-        werr = bind_loopback( s, 0 );
+        ok( !werr, "%s associate of a persistent token as administrator failed %d\n", proto_name[udp], werr );
+        werr = bind_loopback( s, AF_INET, 0 );
         port = local_port( s );
         ok( !werr && port >= PERSIST_PORT && port < PERSIST_PORT + BLOCK_PORTS,
-            "%s bind after associate of a persistent token: error %d port %u\n", proto_names[udp], werr, port );
+            "%s bind after associate of a persistent token: error %d port %u\n", proto_name[udp], werr, port );
         closesocket( s );
     }
     registry_snapshot( before, sizeof(before) );
@@ -612,13 +489,13 @@ cleanup:
     {
         if (!persist[udp]) continue;
         token = 0;
-        err = lookup_persistent( udp, PERSIST_PORT, BLOCK_PORTS, &token );
+        err = persistent_lookup( udp, PERSIST_PORT, BLOCK_PORTS, &token );
         ok( !err && token == persist[udp], "%s Lookup after the non-administrator checks: error %lu token %#llx\n",
-            proto_names[udp], err, (unsigned long long)token );
-        err = delete_persistent( udp, PERSIST_PORT, BLOCK_PORTS );
-        ok( !err, "%s Delete as administrator failed %lu\n", proto_names[udp], err );
-        err = lookup_persistent( udp, PERSIST_PORT, BLOCK_PORTS, &token );
-        ok( err == ERROR_NOT_FOUND, "%s Lookup after Delete: got %lu\n", proto_names[udp], err );
+            proto_name[udp], err, (unsigned long long)token );
+        err = persistent_delete( udp, PERSIST_PORT, BLOCK_PORTS );
+        ok( !err, "%s Delete as administrator failed %lu\n", proto_name[udp], err );
+        err = persistent_lookup( udp, PERSIST_PORT, BLOCK_PORTS, &token );
+        ok( err == ERROR_NOT_FOUND, "%s Lookup after Delete: got %lu\n", proto_name[udp], err );
     }
 }
 

@@ -19,6 +19,15 @@
  *                        as a failure once it passes ("Test succeeded
  *                        inside todo block")
  *   todo_wine ok()       todo_if(running under Wine)
+ *   todo_wine_if(cond) ok()  todo_if(cond and running under Wine): a known
+ *                        failure of Wine (or portres) in some cases only
+ *   broken(cond)         cond on Windows, FALSE under Wine: for an answer
+ *                        some Windows versions give that Wine must not
+ *                        ("ok( ret == X || broken( ret == Y ), ...)")
+ *   winetest_push_context(fmt, ...)  a prefix, "file:line: Test failed:
+ *                        CONTEXT: msg", for this thread's checks, skips
+ *                        and traces until the matching
+ *   winetest_pop_context()  (nested ones are printed outermost first)
  *   winetest_get_mainargs(&argv)  argc and argv, for child processes
  */
 
@@ -43,6 +52,16 @@ static int winetest_todo_level;
 static int winetest_argc;
 static char **winetest_argv;
 
+/* the contexts pushed on this thread: at most WINETEST_CONTEXTS are kept
+ * (deeper ones are counted, so that pops still match, but not printed) */
+#define WINETEST_CONTEXTS     8
+#define WINETEST_CONTEXT_SIZE 128
+static __thread struct
+{
+    unsigned int depth;
+    char text[WINETEST_CONTEXTS][WINETEST_CONTEXT_SIZE];
+} winetest_context;
+
 static inline const char *winetest_file( const char *file )
 {
     const char *p = strrchr( file, '/' ), *q = strrchr( file, '\\' );
@@ -50,12 +69,19 @@ static inline const char *winetest_file( const char *file )
     return p ? p + 1 : file;
 }
 
+/* "file:line: KIND CONTEXT: ...: msg", as one write */
 static inline void winetest_vprint( const char *file, int line, const char *kind, const char *fmt, va_list args )
 {
-    char buf[1024];
-    vsnprintf( buf, sizeof(buf), fmt, args );
+    char buf[2048];
+    size_t len;
+    unsigned int i;
+
+    len = snprintf( buf, sizeof(buf), "%s:%d: %s", winetest_file( file ), line, kind );
+    for (i = 0; i < winetest_context.depth && i < WINETEST_CONTEXTS && len < sizeof(buf); i++)
+        len += snprintf( buf + len, sizeof(buf) - len, "%s: ", winetest_context.text[i] );
+    if (len < sizeof(buf)) vsnprintf( buf + len, sizeof(buf) - len, fmt, args );
     buf[sizeof(buf) - 1] = 0;
-    printf( "%s:%d: %s%s", winetest_file( file ), line, kind, buf );
+    fputs( buf, stdout );
     fflush( stdout );
 }
 
@@ -91,8 +117,39 @@ static inline WINETEST_PRINTF(4, 5) void winetest_msg( const char *file, int lin
 
 static inline int winetest_is_wine( void )
 {
-    HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
-    return ntdll && GetProcAddress( ntdll, "wine_get_version" );
+    static int is_wine = -1;
+
+    if (is_wine == -1)
+    {
+        HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
+        is_wine = ntdll && GetProcAddress( ntdll, "wine_get_version" );
+    }
+    return is_wine;
+}
+
+static inline int broken( int cond )
+{
+    return !winetest_is_wine() && cond;
+}
+
+static inline WINETEST_PRINTF(1, 2) void winetest_push_context( const char *fmt, ... )
+{
+    va_list args;
+
+    if (winetest_context.depth < WINETEST_CONTEXTS)
+    {
+        char *text = winetest_context.text[winetest_context.depth];
+        va_start( args, fmt );
+        vsnprintf( text, WINETEST_CONTEXT_SIZE, fmt, args );
+        va_end( args );
+        text[WINETEST_CONTEXT_SIZE - 1] = 0;
+    }
+    winetest_context.depth++;
+}
+
+static inline void winetest_pop_context( void )
+{
+    if (winetest_context.depth) winetest_context.depth--;
 }
 
 static inline int winetest_get_mainargs( char ***argv )
@@ -108,6 +165,7 @@ static inline int winetest_get_mainargs( char ***argv )
 #define todo_if(cond)    for (int winetest_t = !!(cond), winetest_once = (winetest_todo_level += winetest_t, 1); \
                               winetest_once; winetest_todo_level -= winetest_t, winetest_once = 0)
 #define todo_wine        todo_if( winetest_is_wine() )
+#define todo_wine_if(cond) todo_if( (cond) && winetest_is_wine() )
 
 #define START_TEST(name) \
     static void winetest_run_##name( void ); \

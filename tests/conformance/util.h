@@ -1,8 +1,15 @@
 /*
- * util.h - helpers shared by the conformance tests: sockets on loopback,
- * the three ioctls, and finding a block of ports that nothing on the
+ * util.h - helpers shared by the conformance tests, each written once:
+ * administrator rights and a token without them, this program run again
+ * as a child (with or without them), sockets on loopback, the three
+ * ioctls, the persistent functions of either protocol, the registry's
+ * persistent list, and finding a block of ports that nothing on the
  * machine holds (the port tables, test binds on 127.0.0.1 and ::1, and a
- * test acquire).  A file including it sets have_ipv6.
+ * test acquire).  A file using bound_socket() on ::1 or find_block() sets
+ * have_ipv6 first (detect_ipv6()).
+ *
+ * Functions named for a check (acquire, release, associate) add one ok()
+ * on the byte count of a success; the others check nothing.
  */
 
 #ifndef PORTRES_TEST_UTIL_H
@@ -15,29 +22,166 @@
 #include <stdlib.h>
 
 #include "test.h"
+#include "names.h"
 
 /* each test looks for a free block in its own window of WINDOW ports */
 #define WINDOW 200
 
 static BOOL have_ipv6;
 
-static inline BOOL is_admin( void )
+/* for messages: proto_name[udp] */
+static const char *const proto_name[2] = { "TCP", "UDP" };
+
+/* --- rights ---------------------------------------------------------------- */
+
+/* BUILTIN\Administrators, for FreeSid(); NULL if it cannot be made */
+static inline PSID admins_sid( void )
 {
     SID_IDENTIFIER_AUTHORITY nt = { SECURITY_NT_AUTHORITY };
-    PSID admins;
-    BOOL member = FALSE;
+    PSID sid = NULL;
 
     if (!AllocateAndInitializeSid( &nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS,
-                                   0, 0, 0, 0, 0, 0, &admins ))
-        return FALSE;
-    if (!CheckTokenMembership( NULL, admins, &member )) member = FALSE;
-    FreeSid( admins );
+                                   0, 0, 0, 0, 0, 0, &sid ))
+        return NULL;
+    return sid;
+}
+
+/* what portres (and the documentation) calls an administrator:
+ * CheckTokenMembership of the effective token (the thread's when
+ * impersonating) in BUILTIN\Administrators */
+static inline BOOL is_admin( void )
+{
+    PSID sid = admins_sid();
+    BOOL member = FALSE;
+
+    if (!sid) return FALSE;
+    if (!CheckTokenMembership( NULL, sid, &member )) member = FALSE;
+    FreeSid( sid );
     return member;
+}
+
+/* the process token with BUILTIN\Administrators made deny-only
+ * (CreateRestrictedToken with it as a SID to disable), a primary token
+ * for CreateProcessAsUser or DuplicateTokenEx; NULL, with one skip,
+ * where it cannot be made */
+static inline HANDLE restricted_token( void )
+{
+    SID_AND_ATTRIBUTES disable = { admins_sid(), 0 };
+    HANDLE process = NULL, restricted = NULL;
+
+    if (!disable.Sid || !OpenProcessToken( GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY,
+                                           &process ))
+        skip( "no token without administrator rights: no SID or process token, error %lu\n", GetLastError() );
+    else if (!CreateRestrictedToken( process, 0, 1, &disable, 0, NULL, 0, NULL, &restricted ))
+    {
+        skip( "no token without administrator rights: CreateRestrictedToken(process token, 0, 1 SID to disable = "
+              "BUILTIN\\Administrators) failed %lu\n", GetLastError() );
+        restricted = NULL;
+    }
+    if (process) CloseHandle( process );
+    if (disable.Sid) FreeSid( disable.Sid );
+    return restricted;
+}
+
+/* --- this program as a child ------------------------------------------------ */
+
+/* start this program again as "PROGRAM ARGS..." (printf-style), with
+ * token (a primary token, or NULL for this process's own); its process
+ * handle, or NULL with GetLastError() saying why.  Nothing is checked. */
+static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char *fmt, ... )
+{
+    STARTUPINFOA si = { .cb = sizeof(si) };
+    PROCESS_INFORMATION pi;
+    char cmd[MAX_PATH + 256], **argv;
+    va_list args;
+    int len;
+    BOOL ret;
+
+    winetest_get_mainargs( &argv );
+    len = snprintf( cmd, sizeof(cmd), "\"%s\" ", argv[0] );
+    va_start( args, fmt );
+    vsnprintf( cmd + len, sizeof(cmd) - len, fmt, args );
+    va_end( args );
+    fflush( stdout );
+    ret = token ? CreateProcessAsUserA( token, NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi )
+                : CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi );
+    if (!ret) return NULL;
+    CloseHandle( pi.hThread );
+    return pi.hProcess;
+}
+
+/* run this program again as "PROGRAM ARGS..." without administrator
+ * rights (restricted_token()) and wait up to 30 s (one check that it
+ * ended); its exit code, or -1 (skipped) where it cannot be started */
+static inline WINETEST_PRINTF(1, 2) int run_without_admin( const char *fmt, ... )
+{
+    HANDLE token, process;
+    char args[256];
+    va_list valist;
+    DWORD code = 255, ret, err;
+
+    va_start( valist, fmt );
+    vsnprintf( args, sizeof(args), fmt, valist );
+    va_end( valist );
+    if (!(token = restricted_token())) return -1;
+    process = start_self( token, "%s", args );
+    err = GetLastError();
+    CloseHandle( token );
+    if (!process)
+    {
+        skip( "cannot start a process without administrator rights: error %lu\n", err );
+        return -1;
+    }
+    ret = WaitForSingleObject( process, 30000 );
+    ok( ret == WAIT_OBJECT_0, "the child without administrator rights did not end: %lu\n", ret );
+    if (ret != WAIT_OBJECT_0) TerminateProcess( process, 1 );
+    WaitForSingleObject( process, 5000 );
+    GetExitCodeProcess( process, &code );
+    CloseHandle( process );
+    return code;
+}
+
+/* the name of a named object WHAT of the parent process PID, shared
+ * with its children: "Local\portres-test-WHAT-PID" */
+static inline void object_name( char *buf, size_t size, const char *what, DWORD pid )
+{
+    snprintf( buf, size, "Local\\portres-test-%s-%lu", what, pid );
+}
+
+/* that event, made (manual reset, not set) or opened; NULL if it cannot be */
+static inline HANDLE named_event( const char *what, DWORD pid, BOOL create )
+{
+    char name[96];
+
+    object_name( name, sizeof(name), what, pid );
+    if (create) return CreateEventA( NULL, TRUE, FALSE, name );
+    return OpenEventA( EVENT_MODIFY_STATE | SYNCHRONIZE, FALSE, name );
+}
+
+/* --- sockets ---------------------------------------------------------------- */
+
+/* WSAStartup 2.2; FALSE, with a skip, if it fails */
+static inline BOOL start_winsock( void )
+{
+    WSADATA data;
+
+    if (!WSAStartup( MAKEWORD( 2, 2 ), &data )) return TRUE;
+    skip( "WSAStartup failed\n" );
+    return FALSE;
 }
 
 static inline SOCKET new_socket( int family, int udp )
 {
     return socket( family, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+}
+
+/* close a connected socket with a reset: no TIME_WAIT is left behind */
+static inline void abort_close( SOCKET s )
+{
+    struct linger linger = { 1, 0 };
+
+    setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
+    closesocket( s );
 }
 
 /* WSAIoctl without overlapped: 0 or the Winsock error; *bytes as returned */
@@ -52,43 +196,154 @@ static inline int ioctl_bytes( SOCKET s, DWORD code, void *in, DWORD in_size, vo
     return WSAGetLastError();
 }
 
-static inline int acquire( SOCKET s, USHORT start, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
+/* the three codes and their names, for loops over them */
+static const DWORD ioctl_codes[3] = { SIO_ACQUIRE_PORT_RESERVATION, SIO_RELEASE_PORT_RESERVATION,
+                                      SIO_ASSOCIATE_PORT_RESERVATION };
+static const char *const ioctl_names[3] = { "acquire", "release", "associate" };
+
+/* the same when the byte count does not matter */
+static inline int ioctl_err( SOCKET s, DWORD code, void *in, DWORD in_size, void *out, DWORD out_size )
+{
+    DWORD bytes;
+    return ioctl_bytes( s, code, in, in_size, out, out_size, &bytes );
+}
+
+/* SIO_ACQUIRE_PORT_RESERVATION of start+count (host order; start 0: a
+ * wildcard block) on s: 0 or the Winsock error, *inst and *bytes as returned */
+static inline int acquire_bytes( SOCKET s, USHORT start, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst,
+                                 DWORD *bytes )
 {
     INET_PORT_RANGE range;
-    DWORD bytes = 0xdeadbeef;
-    int err;
 
     range.StartPort = htons( start );
     range.NumberOfPorts = count;
     memset( inst, 0, sizeof(*inst) );
-    err = ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst), &bytes );
+    *bytes = 0xdeadbeef;
+    return ioctl_bytes( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst), bytes );
+}
+
+/* the same, unchecked */
+static inline int acquire_block( SOCKET s, USHORT start, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
+{
+    DWORD bytes;
+    return acquire_bytes( s, start, count, inst, &bytes );
+}
+
+/* the same, checking that a success returns 16 bytes */
+static inline int acquire( SOCKET s, USHORT start, USHORT count, INET_PORT_RESERVATION_INSTANCE *inst )
+{
+    DWORD bytes;
+    int err = acquire_bytes( s, start, count, inst, &bytes );
+
     if (!err) ok( bytes == sizeof(*inst), "acquire %u+%u: %lu bytes returned\n", start, count, bytes );
+    return err;
+}
+
+/* SIO_RELEASE_PORT_RESERVATION or SIO_ASSOCIATE_PORT_RESERVATION of token
+ * on s: 0 or the Winsock error, *bytes as returned */
+static inline int token_ioctl_bytes( SOCKET s, DWORD code, ULONG64 token, DWORD *bytes )
+{
+    INET_PORT_RESERVATION_TOKEN tok;
+
+    tok.Token = token;
+    *bytes = 0xdeadbeef;
+    return ioctl_bytes( s, code, &tok, sizeof(tok), NULL, 0, bytes );
+}
+
+/* the same, unchecked */
+static inline int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
+{
+    DWORD bytes;
+    return token_ioctl_bytes( s, code, token, &bytes );
+}
+
+/* the same, checking that a success returns no bytes */
+static inline int token_ioctl_ok( SOCKET s, DWORD code, ULONG64 token )
+{
+    DWORD bytes;
+    int err = token_ioctl_bytes( s, code, token, &bytes );
+
+    if (!err) ok( bytes == 0, "%s %#llx: %lu bytes returned\n", code == SIO_RELEASE_PORT_RESERVATION ? "release"
+                  : "associate", (unsigned long long)token, bytes );
     return err;
 }
 
 static inline int release( SOCKET s, ULONG64 token )
 {
-    INET_PORT_RESERVATION_TOKEN tok;
-    DWORD bytes = 0xdeadbeef;
-    int err;
-
-    tok.Token = token;
-    err = ioctl_bytes( s, SIO_RELEASE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes );
-    if (!err) ok( bytes == 0, "release %#llx: %lu bytes returned\n", (unsigned long long)token, bytes );
-    return err;
+    return token_ioctl_ok( s, SIO_RELEASE_PORT_RESERVATION, token );
 }
 
 static inline int associate( SOCKET s, ULONG64 token )
 {
-    INET_PORT_RESERVATION_TOKEN tok;
-    DWORD bytes = 0xdeadbeef;
-    int err;
-
-    tok.Token = token;
-    err = ioctl_bytes( s, SIO_ASSOCIATE_PORT_RESERVATION, &tok, sizeof(tok), NULL, 0, &bytes );
-    if (!err) ok( bytes == 0, "associate %#llx: %lu bytes returned\n", (unsigned long long)token, bytes );
-    return err;
+    return token_ioctl_ok( s, SIO_ASSOCIATE_PORT_RESERVATION, token );
 }
+
+/* the first port of a reservation, host order */
+static inline USHORT inst_start( const INET_PORT_RESERVATION_INSTANCE *inst )
+{
+    return ntohs( inst->Reservation.StartPort );
+}
+
+/* --- persistent reservations ------------------------------------------------ */
+
+/* {Create,Delete,Lookup}Persistent{Tcp,Udp}PortReservation, start in host order */
+static inline ULONG persistent_create( int udp, USHORT start, USHORT count, ULONG64 *token )
+{
+    return udp ? CreatePersistentUdpPortReservation( htons( start ), count, token )
+               : CreatePersistentTcpPortReservation( htons( start ), count, token );
+}
+
+static inline ULONG persistent_delete( int udp, USHORT start, USHORT count )
+{
+    return udp ? DeletePersistentUdpPortReservation( htons( start ), count )
+               : DeletePersistentTcpPortReservation( htons( start ), count );
+}
+
+static inline ULONG persistent_lookup( int udp, USHORT start, USHORT count, ULONG64 *token )
+{
+    return udp ? LookupPersistentUdpPortReservation( htons( start ), count, token )
+               : LookupPersistentTcpPortReservation( htons( start ), count, token );
+}
+
+/* portres's persistent list in a Wine prefix's registry (the \Tcp and
+ * \Udp keys, 64-bit view) as text, "[Tcp] START-END=TOKEN ...[Udp] ...",
+ * to compare before and after; a missing key is an empty list, and there
+ * is none on Windows */
+static inline void registry_snapshot( char *buf, size_t size )
+{
+    static const WCHAR *const keys[2] = { PORTRES_W(PORTRES_REGISTRY_TCP_KEY), PORTRES_W(PORTRES_REGISTRY_UDP_KEY) };
+    size_t len = 0;
+
+    buf[0] = 0;
+    for (int i = 0; i < 2; i++)
+    {
+        HKEY key;
+
+        len += snprintf( buf + len, size - len, "[%s]", i ? PORTRES_REGISTRY_UDP_NAME : PORTRES_REGISTRY_TCP_NAME );
+        if (len >= size) break;
+        if (RegOpenKeyExW( HKEY_LOCAL_MACHINE, keys[i], 0, KEY_READ | KEY_WOW64_64KEY, &key )) continue;
+        for (DWORD j = 0; len < size; j++)
+        {
+            char name[256], data[256];
+            DWORD name_len = sizeof(name), data_len = sizeof(data) - 1, type = 0;
+            LONG err = RegEnumValueA( key, j, name, &name_len, NULL, &type, (BYTE *)data, &data_len );
+
+            if (err == ERROR_NO_MORE_ITEMS) break;
+            if (err == ERROR_MORE_DATA) strcpy( data, "<long>" );
+            else if (err)
+            {
+                len += snprintf( buf + len, size - len, "<error %ld>", err );
+                break;
+            }
+            else data[min( data_len, sizeof(data) - 1 )] = 0;
+            if (type != REG_SZ) snprintf( data, sizeof(data), "<type %lu, %lu bytes>", type, data_len );
+            len += snprintf( buf + len, size - len, " %s=%s", name, data );
+        }
+        RegCloseKey( key );
+    }
+}
+
+/* --- loopback ----------------------------------------------------------------- */
 
 static inline void set_loopback( struct sockaddr_storage *addr, int family, USHORT port, int *len )
 {
@@ -126,20 +381,13 @@ static inline int bind_loopback( SOCKET s, int family, USHORT port )
  * ones listen unless they are to be only bound */
 static inline SOCKET bound_socket_( int family, int udp, USHORT port, BOOL bind_only )
 {
-    struct sockaddr_in6 addr6 = { 0 };
-    struct sockaddr_in addr4 = { 0 };
-    struct sockaddr *addr = family == AF_INET ? (struct sockaddr *)&addr4 : (struct sockaddr *)&addr6;
-    int len = family == AF_INET ? sizeof(addr4) : sizeof(addr6);
-    SOCKET s = socket( family, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
+    struct sockaddr_storage addr;
+    SOCKET s = new_socket( family, udp );
+    int len;
 
     if (s == INVALID_SOCKET) return s;
-    addr4.sin_family = AF_INET;
-    addr4.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-    addr4.sin_port = htons( port );
-    addr6.sin6_family = AF_INET6;
-    addr6.sin6_addr = in6addr_loopback;
-    addr6.sin6_port = htons( port );
-    if (bind( s, addr, len ) || (!udp && !bind_only && listen( s, 5 )))
+    set_loopback( &addr, family, port, &len );
+    if (bind( s, (struct sockaddr *)&addr, len ) || (!udp && !bind_only && listen( s, 5 )))
     {
         closesocket( s );
         return INVALID_SOCKET;
@@ -150,6 +398,16 @@ static inline SOCKET bound_socket_( int family, int udp, USHORT port, BOOL bind_
 static inline SOCKET bound_socket( int family, int udp, USHORT port )
 {
     return bound_socket_( family, udp, port, FALSE );
+}
+
+/* have_ipv6: whether a UDP socket can be bound on ::1 */
+static inline BOOL detect_ipv6( void )
+{
+    SOCKET s = bound_socket( AF_INET6, 1, 0 );
+
+    have_ipv6 = s != INVALID_SOCKET;
+    if (have_ipv6) closesocket( s );
+    return have_ipv6;
 }
 
 static inline USHORT local_port( SOCKET s )
@@ -220,18 +478,15 @@ static inline BOOL port_free( USHORT port )
  * acquire of it fails WSAEADDRINUSE) */
 static inline BOOL block_unreserved( int udp, USHORT start, USHORT count )
 {
-    INET_PORT_RANGE range;
     INET_PORT_RESERVATION_INSTANCE inst;
-    SOCKET s = socket( AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, udp ? IPPROTO_UDP : IPPROTO_TCP );
-    DWORD bytes;
+    SOCKET s = new_socket( AF_INET, udp );
     BOOL ret = TRUE;
+    int err;
 
     if (s == INVALID_SOCKET) return TRUE;
-    range.StartPort = htons( start );
-    range.NumberOfPorts = count;
-    if (!WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL ))
-        WSAIoctl( s, SIO_RELEASE_PORT_RESERVATION, &inst.Token, sizeof(inst.Token), NULL, 0, &bytes, NULL, NULL );
-    else ret = WSAGetLastError() != WSAEADDRINUSE;
+    if (!(err = acquire_block( s, start, count, &inst )))
+        token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
+    else ret = err != WSAEADDRINUSE;
     closesocket( s );
     return ret;
 }

@@ -3,18 +3,15 @@
 # release on overlapping blocks (tests/stress/stress.c): no block granted
 # twice, no bind outside its block, the pool empty afterwards, within 300 s.
 set -u
-cd "$PORTRES_TOP/tests/stress/x86_64-windows" || exit 2
-out=$(mktemp "${TMPDIR:-/tmp}/portres-concurrency.XXXXXX")
-timeout 400 wine stress.exe run 8 2000 300 >"$out" 2>&1
+. "$(dirname "$0")/lib.sh"
+cd "$top/tests/stress/x86_64-windows" || exit 2
+make_tmp
+timeout 400 wine stress.exe run 8 2000 300 >"$tmp/out" 2>&1
 rc=$?
-cat "$out"
-failures=0
+cat "$tmp/out"
 if [ $rc -ne 0 ]; then
-    failures=1
     # the lines that say why (run-all shows "Test failed" lines only)
-    grep -v ' 0 violations$' "$out" | sed 's/^/concurrency.sh: Test failed: /'
-    echo "concurrency.sh: Test failed: stress run exited $rc"
+    grep -v ' 0 violations$' "$tmp/out" | sed "s/^/$test_name.sh: Test failed: /"
 fi
-rm -f "$out"
-echo "concurrency: 1 tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ $failures -eq 0 ]
+check $rc "stress run exited $rc"
+summary

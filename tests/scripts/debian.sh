@@ -10,27 +10,21 @@
 # otherwise); a portres package or a `make install` into /usr found before
 # is not touched (skipped).  Prints a Wine-style summary line.
 set -u
-top=$PORTRES_TOP
-tests=0; failures=0; skipped=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "debian.sh: Test failed: $2"; fi; }
-summary() {
-    echo "debian: $tests tests executed (0 marked as todo, $failures failures), $skipped skipped."
-    [ $failures -eq 0 ] && exit 0
-    exit 1
-}
-skip() { echo "debian.sh: Tests skipped: $*"; skipped=1; summary; }
+. "$(dirname "$0")/lib.sh"
+# skip the whole test: skip_all MESSAGE
+skip_all() { skip "$*"; summary; }
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (apt-get install and purge of the package)"
-command -v dpkg-buildpackage >/dev/null 2>&1 || skip "dpkg-buildpackage is not installed (apt-get install dpkg-dev)"
+[ "$(id -u)" -eq 0 ] || skip_all "needs root (apt-get install and purge of the package)"
+command -v dpkg-buildpackage >/dev/null 2>&1 || skip_all "dpkg-buildpackage is not installed (apt-get install dpkg-dev)"
 status=$(dpkg-query -W -f='${db:Status-Status}' portres 2>/dev/null)
 if [ -n "$status" ] && [ "$status" != not-installed ]; then
-    skip "a portres package is already on this machine (status $status): not touching it"
+    skip_all "a portres package is already on this machine (status $status): not touching it"
 fi
 for p in /usr/lib/portres /usr/include/portres /usr/bin/wine-portres; do
-    [ -e "$p" ] && skip "$p exists (a make install into /usr?): the package would replace it, not touching it"
+    [ -e "$p" ] && skip_all "$p exists (a make install into /usr?): the package would replace it, not touching it"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-deb.XXXXXX")
+make_tmp
 prefix="$tmp/prefix"
 installed=0
 apt() { DEBIAN_FRONTEND=noninteractive timeout 600 apt-get -y -q -o DPkg::Lock::Timeout=300 "$@"; }
@@ -38,10 +32,7 @@ cleanup() {
     if [ -d "$prefix" ]; then WINEPREFIX="$prefix" timeout 60 wineserver -k >/dev/null 2>&1; fi
     # interrupted between install and purge: take the package away again
     if [ $installed -eq 1 ]; then apt purge portres >/dev/null 2>&1; fi
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 2' INT TERM
 
 # --- the version: configure.ac's and debian/changelog's -----------------------
 ver=$(sed -n 's/^AC_INIT(\[portres\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")

@@ -19,47 +19,18 @@
 # Wine-style summary line; exits non-zero on failure.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
-top=${PORTRES_TOP:?PORTRES_TOP is not set}
-: "${WINEPREFIX:?WINEPREFIX is not set}"
-export WINEPREFIX
-WINEDEBUG=${WINEDEBUG:--all}
-export WINEDEBUG
-WINE=${WINE:-wine}
+need_prefix
 cycles=${1:-20}
 wine_portres="$top/tools/wine-portres"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-durability.XXXXXX")
-key='HKLM\Software\Wine\Portres\Tcp'
-journal_dir="$WINEPREFIX/drive_c/windows/portres"
-tests=0
-failures=0
+make_tmp
+key="HKLM\\$(portres_name REGISTRY_TCP_KEY)"
+udp_key="HKLM\\$(portres_name REGISTRY_UDP_KEY)"
+journal_dir="$WINEPREFIX/drive_c/windows/$(portres_name JOURNAL_DIR)"
+journal="$journal_dir/$(portres_name JOURNAL_FILE)"
 lost=0
 resurrected=0
-
-summary() {
-    noun=failures
-    if [ "$failures" -eq 1 ]; then noun=failure; fi
-    echo "durability: $tests tests executed (0 marked as todo, $failures $noun), 0 skipped."
-    [ "$failures" -eq 0 ]
-    exit
-}
-
-# check STATUS MESSAGE [FILE]: one check; STATUS 0 passes; FILE is shown on failure
-check() {
-    tests=$((tests + 1))
-    if [ "$1" -ne 0 ]; then
-        failures=$((failures + 1))
-        echo "durability.sh: Test failed: $2"
-        if [ $# -ge 3 ] && [ -f "$3" ]; then sed 's/^/    | /' "$3" | head -n 20; fi
-    fi
-}
-
-# netsh ARGS...: output (CRs stripped) in $tmp/out, warnings in $tmp/err, exit code in $rc
-netsh() {
-    timeout 120 "$wine_portres" netsh "$@" >"$tmp/out.raw" 2>"$tmp/err"
-    rc=$?
-    tr -d '\r' <"$tmp/out.raw" >"$tmp/out"
-}
 
 # the wineserver of this prefix: the process (wineserver, or Debian's
 # wineserver64) whose cwd is its server directory, ".../server-DEV-INODE"
@@ -121,19 +92,16 @@ $(diff "$tmp/expect.sorted" "$tmp/shown")"
 }
 
 cleanup() {
-    rm -f "$journal_dir/journal.txt.durability"
-    [ -L "$journal_dir/journal.txt" ] && rm -f "$journal_dir/journal.txt"
+    rm -f "$journal.durability"
+    [ -L "$journal" ] && rm -f "$journal"
     while read -r p s e; do
         timeout 60 "$wine_portres" netsh int ipv4 delete excludedportrange "$p" "$s" $((e - s + 1)) >/dev/null 2>&1
     done <"$tmp/expect"
     for v in 47300-47302 47310-47319; do timeout 60 "$WINE" reg delete "$key" /v "$v" /f /reg:64 >/dev/null 2>&1; done
     timeout 60 "$wine_portres" netsh int ipv4 set dynamicport tcp 49152 16384 >/dev/null 2>&1
     timeout 60 wineserver -k >/dev/null 2>&1
-    rm -rf "$tmp"
 }
 : >"$tmp/expect"
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # --- 1. CYCLES rounds of change + SIGKILL ------------------------------------
 next=47000
@@ -184,12 +152,12 @@ for s in 47200 47210 47220; do
     check $rc "add tcp $s 5 failed (exit $rc)" "$tmp/out"
 done
 kill_server
-sed -i 's/^\([0-9]* add tcp 47210-47214 0x.*\)\(.\) \([0-9a-f]*\)$/\1X \3/' "$journal_dir/journal.txt"
-grep -q 'add tcp 47210-47214 0x.*X ' "$journal_dir/journal.txt"
-check $? "the line of 47210 could not be corrupted" "$journal_dir/journal.txt"
-printf '\001\002garbage\377\n\n99999999999999999999999 add tcp 1-1\n' >>"$journal_dir/journal.txt"
-head -c 300 /dev/urandom | tr -d '\n' >>"$journal_dir/journal.txt"
-printf '\n123456 add tcp 47230-47234 0x80000000' >>"$journal_dir/journal.txt"
+sed -i 's/^\([0-9]* add tcp 47210-47214 0x.*\)\(.\) \([0-9a-f]*\)$/\1X \3/' "$journal"
+grep -q 'add tcp 47210-47214 0x.*X ' "$journal"
+check $? "the line of 47210 could not be corrupted" "$journal"
+printf '\001\002garbage\377\n\n99999999999999999999999 add tcp 1-1\n' >>"$journal"
+head -c 300 /dev/urandom | tr -d '\n' >>"$journal"
+printf '\n123456 add tcp 47230-47234 0x80000000' >>"$journal"
 WINEDEBUG=-all,warn+portres netsh int ipv4 show excludedportrange protocol=tcp
 check $rc "with a damaged journal, show failed or hung (exit $rc)" "$tmp/err"
 for s in 47200 47220; do
@@ -235,9 +203,9 @@ timeout 60 "$WINE" reg delete "$key" /v 47310-47319 /f /reg:64 >/dev/null 2>&1
 
 # --- 4. a journal that cannot be written: the change fails, nothing changes --
 start_server
-if [ -f "$journal_dir/journal.txt" ] && [ -w /dev/full ]; then
-    mv "$journal_dir/journal.txt" "$journal_dir/journal.txt.durability"
-    ln -s /dev/full "$journal_dir/journal.txt"
+if [ -f "$journal" ] && [ -w /dev/full ]; then
+    mv "$journal" "$journal.durability"
+    ln -s /dev/full "$journal"
     netsh int ipv4 add excludedportrange udp 47400 5
     [ "$rc" -ne 0 ]
     check $? "add udp 47400 5 succeeded with the journal on /dev/full" "$tmp/out"
@@ -247,9 +215,9 @@ if [ -f "$journal_dir/journal.txt" ] && [ -w /dev/full ]; then
     netsh int ipv4 set dynamicport tcp 40000 300
     [ "$rc" -ne 0 ]
     check $? "set dynamicport succeeded with the journal on /dev/full" "$tmp/out"
-    rm -f "$journal_dir/journal.txt"
-    mv "$journal_dir/journal.txt.durability" "$journal_dir/journal.txt"
-    timeout 60 "$WINE" reg query 'HKLM\Software\Wine\Portres\Udp' /v 47400-47404 /reg:64 >/dev/null 2>&1
+    rm -f "$journal"
+    mv "$journal.durability" "$journal"
+    timeout 60 "$WINE" reg query "$udp_key" /v 47400-47404 /reg:64 >/dev/null 2>&1
     [ $? -ne 0 ]
     check $? "the failed add left its registry value"
     verify "after the failed writes"

@@ -4,11 +4,8 @@
 # DLL is among them, and ws2_32 keeps the Winsock 1 ordinals.  Uses
 # winedump (wine64-tools).
 set -u
-top=$PORTRES_TOP
-tests=0; failures=0; skipped=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "exports.sh: Test failed: $2"; fi; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-exports.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
+make_tmp
 
 # "ordinal name" pairs of a PE DLL's export table
 exports() { winedump -j export "$1" | awk '/Entry Pt/ { f = 1; next } f && NF >= 3 && $2 ~ /^[0-9]+$/ { print $2, $3 }' | sort -k2; }
@@ -40,7 +37,7 @@ for dll in iphlpapi ws2_32; do
         lacking=$(comm -23 "$tmp/builtin.names" "$tmp/built.names" | tr '\n' ' ')
         check $([ -z "$lacking" ]; echo $?) "$dll.dll lacks exports of Wine's builtin: $lacking"
     else
-        echo "exports.sh: Tests skipped: no Wine builtin $dll.dll to compare with"; skipped=$((skipped + 1))
+        skip "no Wine builtin $dll.dll to compare with"
     fi
 done
 
@@ -55,5 +52,4 @@ for arch in x86_64 i386; do
     done
     check $([ -z "$bad" ]; echo $?) "$arch ws2_32.dll Winsock 1 ordinals wrong:$bad"
 done
-echo "exports: $tests tests executed (0 marked as todo, $failures failures), $skipped skipped."
-[ $failures -eq 0 ]
+summary

@@ -7,15 +7,15 @@
 # FUZZ_TARGETS; without it, tests/unit/fuzz/fuzz_NAME for each
 # tests/unit/fuzz_NAME.c.  A target not built is a failure.
 set -u
-top=$PORTRES_TOP
+. "$(dirname "$0")/lib.sh"
 seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-$(cd "$top" && for s in tests/unit/fuzz_*.c; do
     [ -f "$s" ] && echo "tests/unit/fuzz/$(basename "$s" .c)"; done)}
-tests=0; failures=0
-fail() { failures=$((failures + 1)); echo "fuzz.sh: Test failed: $*"; }
+fail() { check 1 "$*"; }
 
+ran=0
 for t in $targets; do
-    tests=$((tests + 1))
+    ran=$((ran + 1))
     case $t in /*) bin=$t ;; *) bin=$top/$t ;; esac
     f=${bin##*/}; name=${f#fuzz_}; dir=${bin%/*}
     if [ ! -x "$bin" ]; then
@@ -37,7 +37,7 @@ for t in $targets; do
         continue
     fi
     echo "$line"
+    check 0 ""
 done
-[ $tests -gt 0 ] || { tests=1; fail "no fuzz targets (FUZZ_TARGETS is empty, no tests/unit/fuzz_*.c)"; }
-echo "fuzz: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ $failures -eq 0 ]
+[ $ran -gt 0 ] || fail "no fuzz targets (FUZZ_TARGETS is empty, no tests/unit/fuzz_*.c)"
+summary

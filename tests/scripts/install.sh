@@ -5,13 +5,14 @@
 # WINEPREFIX that is not a prefix is refused, with nothing made in it.
 # Expects portres installed prefix-wide in WINEPREFIX, and leaves it so.
 set -u
-top=$PORTRES_TOP
+. "$(dirname "$0")/lib.sh"
 wp="$top/tools/wine-portres"
 sys="$WINEPREFIX/drive_c/windows/system32"
-tests=0; failures=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "install.sh: Test failed: $2"; fi; }
-app=$(mktemp -d "${TMPDIR:-/tmp}/portres-app.XXXXXX")
-trap 'rm -rf "$app"; "$wp" install >/dev/null 2>&1' EXIT
+make_tmp
+app=$tmp/app
+app2=$tmp/app2
+mkdir "$app" "$app2"
+cleanup() { "$wp" install >/dev/null 2>&1; }
 override() { wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' | awk -v d="$1" '$1 == d { print $3 }'; }
 
 # installed prefix-wide: our DLLs, the overrides, and Wine's programs still work
@@ -43,8 +44,6 @@ check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok
 # touched, and uninstall puts back exactly what was there
 appov() { wine reg query "HKCU\\Software\\Wine\\AppDefaults\\$1\\DllOverrides" /v "$2" 2>/dev/null | tr -d '\r' | awk -v d="$2" '$1 == d { print $3 }'; }
 appkey_exists() { wine reg query "HKCU\\Software\\Wine\\AppDefaults\\$1" >/dev/null 2>&1; }
-app2=$(mktemp -d "${TMPDIR:-/tmp}/portres-app.XXXXXX")
-trap 'rm -rf "$app" "$app2"; "$wp" install >/dev/null 2>&1' EXIT
 cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$app/"
 cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$app2/demo2.exe"
 wine reg add 'HKCU\Software\Wine\DllOverrides' /v ws2_32 /d builtin /f >/dev/null 2>&1
@@ -108,5 +107,4 @@ check $([ $rc -ne 0 ] && [ -z "$(ls -A "$np/empty")" ] && [ "$(ls -A "$np/app")"
     "install --app with an empty folder as WINEPREFIX: exit $rc, prefix holds: $(ls -A "$np/empty"), app: $(ls -A "$np/app")"
 rm -rf "$np"
 
-echo "install: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ $failures -eq 0 ]
+summary

@@ -11,50 +11,20 @@
 # a Wine-style summary line; exits non-zero on failure.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
-top=${PORTRES_TOP:?PORTRES_TOP is not set}
-: "${WINEPREFIX:?WINEPREFIX is not set}"
-export WINEPREFIX
-WINEDEBUG=${WINEDEBUG:--all}
-export WINEDEBUG
-WINE=${WINE:-wine}
+need_prefix
 exe="$top/tests/conformance/x86_64-windows/crossprocess.exe"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-kill9.XXXXXX")
-tests=0
-failures=0
-skipped=0
+make_tmp
 job=       # the background "hold" job
 wine_pid=  # its Wine process
 persist=   # the block of the persistent reservations, while they exist
 
 cleanup() {
-    if [ -n "$wine_pid" ]; then kill -9 "$wine_pid" 2>/dev/null; fi
-    if [ -n "$job" ]; then kill -9 "$job" 2>/dev/null; wait "$job" 2>/dev/null; fi
+    bg_kill "$wine_pid"
+    bg_kill "$job"
     if [ -n "$persist" ]; then timeout 60 "$WINE" "$exe" child pdelete "$persist" 0 >/dev/null 2>&1; fi
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-summary() {
-    noun=failures
-    if [ "$failures" -eq 1 ]; then noun=failure; fi
-    echo "kill9: $tests tests executed (0 marked as todo, $failures $noun), $skipped skipped."
-    [ "$failures" -eq 0 ]
-    exit
-}
-
-# check STATUS MESSAGE [LOG]: one check; STATUS 0 passes; LOG is shown on failure
-check() {
-    tests=$((tests + 1))
-    if [ "$1" -ne 0 ]; then
-        failures=$((failures + 1))
-        echo "kill9.sh: Test failed: $2"
-        if [ $# -ge 3 ] && [ -f "$3" ]; then sed 's/^/    | /' "$3"; fi
-    fi
-}
-
-nap() { sleep 0.2 2>/dev/null || sleep 1; }
 
 # run the child MODE ARGS... of crossprocess.exe, output in $tmp/MODE.out; its exit code in $rc
 child() {
@@ -76,29 +46,16 @@ ports_in_use() {
 # start "child hold PORT" in the background and wait (20 s at most) for "held"
 start_hold() {
     : >"$tmp/hold.out"
-    "$WINE" "$exe" child hold "$1" >"$tmp/hold.out" 2>&1 &
-    job=$!
-    i=0
-    while [ $i -lt 100 ] && ! grep -q '^held' "$tmp/hold.out"; do
-        if ! kill -0 "$job" 2>/dev/null; then break; fi
-        nap
-        i=$((i + 1))
-    done
-    grep -q '^held' "$tmp/hold.out"
+    bg "$WINE" "$exe" child hold "$1" >"$tmp/hold.out" 2>&1
+    job=$bg_pid
+    wait_for '^held' "$tmp/hold.out" 20 "$job"
 }
 
 # the Linux pid of the Wine process "crossprocess.exe child hold PORT" of this prefix
 find_wine_pid() {
-    if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -f "crossprocess.exe child hold $1")
-    else pids=$job; fi  # without pgrep: the job itself, once wine has exec'd the program
-    for pid in $pids; do
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "crossprocess.exe child hold $1" || continue
-        if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX"; then
-            echo "$pid"
-            return 0
-        fi
-    done
-    return 1
+    pids=$(prefix_pids "crossprocess.exe child hold $1")
+    [ -n "$pids" ] || return 1
+    echo "$pids" | head -n 1
 }
 
 # wait for the background job to end (10 s at most), then reap it
@@ -108,13 +65,12 @@ end_hold() {
         nap
         i=$((i + 1))
     done
-    kill -9 "$job" 2>/dev/null
-    wait "$job" 2>/dev/null
+    bg_kill "$job"
     job=
     wine_pid=
 }
 
-[ -x "$exe" ] || [ -f "$exe" ] || { echo "kill9.sh: $exe is not built"; check 1 "crossprocess.exe missing"; summary; }
+[ -f "$exe" ] || { check 1 "crossprocess.exe is not built: $exe"; summary; }
 
 # a free block of 60 ports: the hold block (10), the persistent one (5) and
 # the hold block of the restart test (10)
@@ -123,8 +79,7 @@ for b in 46100 46160 46220 46280 46340 46400; do
     if ! ports_in_use "$b" $((b + 59)); then base=$b; break; fi
 done
 if [ -z "$base" ]; then
-    echo "kill9.sh: Tests skipped: no 60 free ports in 46100-46459"
-    skipped=1
+    skip "no 60 free ports in 46100-46459"
     summary
 fi
 hold=$base

@@ -3,11 +3,10 @@
 # err:portres line naming the paths tried (tests/conformance/loader.c makes
 # the builtin unfindable and checks that the load fails).
 set -u
-cd "$PORTRES_TOP/tests/conformance/x86_64-windows" || exit 2
-tests=0; failures=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "loader.sh: Test failed: $2"; fi; }
-err=$(mktemp "${TMPDIR:-/tmp}/portres-loader.XXXXXX")
-trap 'rm -f "$err"' EXIT
+. "$(dirname "$0")/lib.sh"
+cd "$top/tests/conformance/x86_64-windows" || exit 2
+make_tmp
+err=$tmp/err
 
 WINEDEBUG=-all,err+portres timeout 120 wine loader.exe 2>"$err"
 check $? "loader.exe failed"
@@ -16,5 +15,4 @@ for dll in iphlpapi ws2_32; do
     printf "%s: %s\n" "$dll" "${line:-no err line}"
     check $([ -n "$line" ]; echo $?) "no err:portres line naming the paths tried for $dll.dll: $(head -c 600 "$err")"
 done
-echo "loader: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ $failures -eq 0 ]
+summary

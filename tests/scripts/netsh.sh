@@ -15,33 +15,19 @@
 # ERROR_NOT_FOUND (1168) as 144.  Prints a Wine-style summary line.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
-top=${PORTRES_TOP:?PORTRES_TOP is not set}
 wine_portres="$top/tools/wine-portres"
 stress="$top/tests/stress/x86_64-windows/stress.exe"
-out=$(mktemp "${TMPDIR:-/tmp}/portres-netsh.XXXXXX")
-hold_out=$(mktemp "${TMPDIR:-/tmp}/portres-netsh.XXXXXX")
+make_tmp
+out=$tmp/out   # netsh's output (lib.sh)
+hold_out=$tmp/hold.out
 hold_pid=
-tests=0
-failures=0
 rc=0
+key="HKLM\\$(portres_name REGISTRY_TCP_KEY)"
 
-# run `netsh ARGS...` through wine-portres: output (CRs stripped) in $out, exit code in $rc
-netsh() {
-    "$wine_portres" netsh "$@" >"$out.raw" 2>/dev/null
-    rc=$?
-    tr -d '\r' <"$out.raw" >"$out"
-}
-
-# record one test: ok CONDITION-STATUS MESSAGE
-ok() {
-    tests=$((tests + 1))
-    if [ "$1" -ne 0 ]; then
-        failures=$((failures + 1))
-        echo "netsh.sh: Test failed: $2"
-        sed 's/^/    | /' "$out"
-    fi
-}
+# one check of the last netsh command: ok CONDITION-STATUS MESSAGE (its output shown on failure)
+ok() { check "$1" "$2" "$out"; }
 
 # check the exit code of the last command: expect_rc WIN32-CODE WHAT
 expect_rc() {
@@ -73,7 +59,7 @@ row() {
 
 # leave the prefix as we found it, whatever happened
 cleanup() {
-    if [ -n "$hold_pid" ]; then kill -9 "$hold_pid" 2>/dev/null; fi
+    bg_kill "$hold_pid"
     for p in tcp udp; do
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46500 20 >/dev/null 2>&1
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46600 1 >/dev/null 2>&1
@@ -81,10 +67,7 @@ cleanup() {
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46960 5 store=active >/dev/null 2>&1
         "$wine_portres" netsh int ipv4 set dynamicport $p 49152 16384 >/dev/null 2>&1
     done
-    rm -f "$out" "$out.raw" "$hold_out"
 }
-trap cleanup EXIT
-trap 'exit 2' INT TERM
 
 for p in tcp udp; do  # left over by an interrupted run
     "$wine_portres" netsh int ipv4 delete excludedportrange $p 46500 20 >/dev/null 2>&1
@@ -144,14 +127,9 @@ done
 
 # --- a runtime reservation: listed without "*" while its process lives -------
 if [ -f "$stress" ]; then
-    "$wine_portres" run "$stress" hold 46900 >"$hold_out" 2>/dev/null &
-    hold_pid=$!
-    i=0
-    while [ $i -lt 60 ] && ! grep -q held "$hold_out"; do
-        sleep 0.5
-        i=$((i + 1))
-    done
-    grep -q held "$hold_out"
+    bg "$wine_portres" run "$stress" hold 46900 >"$hold_out" 2>/dev/null
+    hold_pid=$bg_pid
+    wait_for held "$hold_out" 30
     ok $? "stress.exe hold 46900 did not acquire: $(cat "$hold_out")"
     for p in tcp udp; do
         netsh int ipv4 show excludedportrange $p
@@ -161,14 +139,13 @@ if [ -f "$stress" ]; then
     done
     # a value added by hand in the registry while a process holds the pool
     # is seen by the next show (issue 8); deleted by hand, it goes
-    wine reg add 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /d 0x8000000000000ab1 /f /reg:64 >/dev/null 2>&1
+    wine reg add "$key" /v 46950-46954 /d 0x8000000000000ab1 /f /reg:64 >/dev/null 2>&1
     netsh int ipv4 show excludedportrange tcp
     has_line "$(row 46950 46954 '*')" "show tcp after a value was added by hand, the pool held"
-    wine reg delete 'HKLM\Software\Wine\Portres\Tcp' /v 46950-46954 /f /reg:64 >/dev/null 2>&1
+    wine reg delete "$key" /v 46950-46954 /f /reg:64 >/dev/null 2>&1
     netsh int ipv4 show excludedportrange tcp
     lacks_line "$(row 46950 46954 '*')" "show tcp after the value was deleted by hand, the pool held"
-    kill -9 "$hold_pid"
-    wait "$hold_pid" 2>/dev/null
+    bg_kill "$hold_pid"
     hold_pid=
     for p in tcp udp; do
         netsh int ipv4 show excludedportrange $p
@@ -278,5 +255,4 @@ for p in tcp udp; do
 done
 wineserver -k
 
-echo "netsh: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ "$failures" -eq 0 ]
+summary

@@ -17,23 +17,15 @@
 # Prints a Wine-style summary line.
 
 set -u
+. "$(dirname "$0")/lib.sh"
 
-top=${PORTRES_TOP:?PORTRES_TOP is not set}
-tests=0
-failures=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "release.sh: Test failed: $2"; fi; }
-summary() { echo "release: $tests tests executed (0 marked as todo, $failures failures), $(( ${skipped:-0} + ${sample_skipped:-0} )) skipped."; [ $failures -eq 0 ]; exit $?; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-release.XXXXXX")
+make_tmp
 export WINEPREFIX="$tmp/prefix"
 export WINEDEBUG=-all
 unset WINEDLLOVERRIDES
 cleanup() {
     [ -f "$WINEPREFIX/system.reg" ] && timeout 60 wineserver -k >/dev/null 2>&1
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # --- the version: configure.ac's, in wine-portres and the tarball's name ---
 want=$(sed -n 's/^AC_INIT(\[portres\], *\[\([^]]*\)\].*/\1/p' "$top/configure.ac")
@@ -168,7 +160,7 @@ if command -v "$cc" >/dev/null 2>&1; then
     check $(tr -d '\r' <"$tmp/out" | grep -q '^sample: port [0-9]* in block'; echo $?) "the sample's port: $(tr -d '\r' <"$tmp/out" | tail -1)"
 else
     # the test environments of tests/envs hold Wine only: the host's run builds and runs it
-    echo "release.sh: Tests skipped: no $cc here: the sample (acquire, associate, bind) is not built"
+    skip "no $cc here: the sample (acquire, associate, bind) is not built"
     sample_skipped=1
 fi
 
@@ -210,7 +202,6 @@ have_wine32() {
     done
     return 1
 }
-skipped=0
 if command -v winetricks >/dev/null 2>&1; then
     verb="$rel/portres.verb"
     if ! have_wine32; then
@@ -248,8 +239,7 @@ if command -v winetricks >/dev/null 2>&1; then
     r=$(installed)
     check $([ -z "$r" ]; echo $?) "after winetricks (package layout): $r"
 else
-    echo "release.sh: Tests skipped: winetricks is not installed: portres.verb not tried"
-    skipped=1
+    skip "winetricks is not installed: portres.verb not tried"
 fi
 
 summary

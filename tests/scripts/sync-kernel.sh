@@ -5,35 +5,31 @@
 # changed; `wine-portres sync-kernel` runs it.  Ports 46050-46099.  The
 # sysctl is restored at the end.
 set -u
-top=$PORTRES_TOP
+. "$(dirname "$0")/lib.sh"
 file=/proc/sys/net/ipv4/ip_local_reserved_ports
-tests=0; failures=0; skipped=0
-check() { tests=$((tests + 1)); if [ "$1" -ne 0 ]; then failures=$((failures + 1)); echo "sync-kernel.sh: Test failed: $2"; fi; }
-summary() { echo "sync-kernel: $tests tests executed (0 marked as todo, $failures failures), $skipped skipped."; [ $failures -eq 0 ]; exit; }
 
 if [ "$(id -u)" -ne 0 ] || ! [ -w "$file" ]; then
-    echo "sync-kernel.sh: Tests skipped: needs root and a writable $file"
-    skipped=1; summary
+    skip "needs root and a writable $file"
+    summary
 fi
 saved=$(cat "$file")
-netsh() { "$top/tools/wine-portres" netsh "$@" >/dev/null 2>&1; }
+make_tmp
 sync="$top/tools/portres-sync-kernel"
 cleanup() {
     netsh int ipv4 delete excludedportrange protocol=tcp startport=46050 numberofports=10
     netsh int ipv4 delete excludedportrange protocol=udp startport=46070 numberofports=5
     echo "$saved" >"$file"
-    rm -f "$WINEPREFIX/portres-kernel-ports" /tmp/portres-sync.out
+    rm -f "$WINEPREFIX/portres-kernel-ports"
 }
-trap cleanup EXIT INT TERM
 
 echo 46090 >"$file"   # an entry somebody else wrote
 netsh int ipv4 add excludedportrange protocol=tcp startport=46050 numberofports=10
 netsh int ipv4 add excludedportrange protocol=udp startport=46070 numberofports=5
 
-"$sync" --check >/tmp/portres-sync.out 2>&1
-check $(( $? == 0 )) "--check reported no difference: $(cat /tmp/portres-sync.out)"
-grep -q "to add: *46050-46059,46070-46074" /tmp/portres-sync.out
-check $? "--check did not list the blocks to add: $(cat /tmp/portres-sync.out)"
+"$sync" --check >"$tmp/sync.out" 2>&1
+check $(( $? == 0 )) "--check reported no difference: $(cat "$tmp/sync.out")"
+grep -q "to add: *46050-46059,46070-46074" "$tmp/sync.out"
+check $? "--check did not list the blocks to add: $(cat "$tmp/sync.out")"
 check $([ "$(cat "$file")" = 46090 ]; echo $?) "--check changed the sysctl: $(cat "$file")"
 
 "$sync" >/dev/null 2>&1

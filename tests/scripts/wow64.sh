@@ -12,49 +12,21 @@
 # skipped) where 32-bit programs cannot run.  Ports 47500-47599 only.
 # Prints a Wine-style summary line; exits non-zero on failure.
 set -u
-top=${PORTRES_TOP:?PORTRES_TOP is not set}
-: "${WINEPREFIX:?WINEPREFIX is not set}"
-export WINEPREFIX
-WINEDEBUG=${WINEDEBUG:--all}
-export WINEDEBUG
-WINE=${WINE:-wine}
+. "$(dirname "$0")/lib.sh"
+need_prefix
 exe64="$top/tests/conformance/x86_64-windows/crossprocess.exe"
 exe32="$top/tests/conformance/i386-windows/crossprocess.exe"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-wow64.XXXXXX")
-tests=0; failures=0; skipped=0
-jobs=      # background "hold" jobs
+make_tmp
 persist=   # "ARCH PORT" of persistent blocks still to delete
 
 cleanup() {
-    for p in $(wine_pids); do kill -9 "$p" 2>/dev/null; done
-    for j in $jobs; do kill -9 "$j" 2>/dev/null; wait "$j" 2>/dev/null; done
+    for p in $(wine_pids); do bg_kill "$p"; done
     echo "$persist" | while read -r a p; do
         [ -n "$p" ] && timeout 60 "$WINE" "$(exe "$a")" child pdelete "$p" 0 >/dev/null 2>&1
     done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-summary() {
-    noun=failures; [ "$failures" -eq 1 ] && noun=failure
-    echo "wow64: $tests tests executed (0 marked as todo, $failures $noun), $skipped skipped."
-    [ "$failures" -eq 0 ]
-    exit
-}
-
-# check STATUS MESSAGE [LOG]: one check; STATUS 0 passes; LOG shown on failure
-check() {
-    tests=$((tests + 1))
-    if [ "$1" -ne 0 ]; then
-        failures=$((failures + 1))
-        echo "wow64.sh: Test failed: $2"
-        if [ $# -ge 3 ] && [ -f "$3" ]; then sed 's/^/    | /' "$3"; fi
-    fi
 }
 
 exe() { if [ "$1" = 32 ]; then echo "$exe32"; else echo "$exe64"; fi; }
-nap() { sleep 0.2 2>/dev/null || sleep 1; }
 
 # child ARCH MODE PORT [ARG]: crossprocess.exe of ARCH (32 or 64); output
 # in $tmp/ARCH-MODE.out, exit code (its failure count) in $rc
@@ -65,36 +37,25 @@ child() {
 }
 
 # the Linux pids of this prefix's "crossprocess.exe child hold" processes [of PORT]
-wine_pids() {
-    for p in /proc/[0-9]*; do
-        { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "crossprocess.exe child hold ${1:-}" || continue
-        { tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" && echo "${p#/proc/}"
-    done
-}
+wine_pids() { prefix_pids "crossprocess.exe child hold ${1:-}"; }
 
 # hold ARCH PORT: "child hold PORT" in the background until it says "held" (20 s)
 hold() {
     out="$tmp/$1-hold-$2.out"
-    "$WINE" "$(exe "$1")" child hold "$2" >"$out" 2>&1 &
-    jobs="$jobs $!"
-    i=0
-    while [ $i -lt 100 ] && ! grep -q '^held' "$out"; do
-        kill -0 "$!" 2>/dev/null || break
-        nap; i=$((i + 1))
-    done
-    grep -q '^held' "$out"
+    bg "$WINE" "$(exe "$1")" child hold "$2" >"$out" 2>&1
+    wait_for '^held' "$out" 20 "$bg_pid"
 }
 
 [ -f "$exe64" ] || { check 1 "$exe64 is not built"; summary; }
 # can 32-bit programs run here?  (a 1-port-free check, nothing held)
 if [ ! -f "$exe32" ]; then
-    echo "wow64.sh: Tests skipped: $exe32 is not built"
-    skipped=1; summary
+    skip "$exe32 is not built"
+    summary
 fi
 timeout 120 "$WINE" "$exe32" child plookup 47590 >"$tmp/probe.out" 2>&1
 if ! grep -q '^tokens ' "$tmp/probe.out"; then
-    echo "wow64.sh: Tests skipped: 32-bit programs do not run under this Wine (wine32:i386 missing?): $(head -c 300 "$tmp/probe.out" | tr '\n' ' ')"
-    skipped=1; summary
+    skip "32-bit programs do not run under this Wine (wine32:i386 missing?): $(head -c 300 "$tmp/probe.out" | tr '\n' ' ')"
+    summary
 fi
 
 p32=47500   # held by a 32-bit process
@@ -128,7 +89,7 @@ check $rc "after SIGKILL of the 32-bit holder, a 64-bit process cannot acquire $
 # the 64-bit holder is untouched
 child 32 busy $p64
 check $rc "after the SIGKILL, the 64-bit block at $p64 is no longer held" "$tmp/32-busy.out"
-for p in $(wine_pids "$p64"); do kill -9 "$p"; done
+for p in $(wine_pids "$p64"); do bg_kill "$p"; done
 
 # --- 3. persistent reservations, each way ----------------------------------
 child 32 pcreate $pp32

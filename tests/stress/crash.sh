@@ -12,28 +12,13 @@
 # summary line.
 
 set -u
+. "$(dirname "$0")/../scripts/lib.sh"
 
 rounds=${1:-${CRASH_ROUNDS:-100}}
-exe="$PORTRES_TOP/tests/stress/x86_64-windows/stress.exe"
+exe="$top/tests/stress/x86_64-windows/stress.exe"
 dir=$(dirname "$exe")
-log=$(mktemp -d "${TMPDIR:-/tmp}/portres-crash.XXXXXX")
-tests=0
-failures=0
-
-check() {  # check CONDITION-STATUS MESSAGE
-    tests=$((tests + 1))
-    if [ "$1" -ne 0 ]; then
-        failures=$((failures + 1))
-        echo "crash.sh: Test failed: $2"
-    fi
-}
-
-started=  # the pids of the workers started here, for the cleanup
-cleanup() {
-    for p in $started; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$log"
-}
-trap cleanup EXIT INT TERM
+make_tmp
+log=$tmp
 
 random_ms() { echo $(( $(od -An -N2 -tu2 /dev/urandom) % 700 + 300 )); }
 
@@ -41,25 +26,23 @@ cd "$dir" || exit 2
 start=$(date +%s)
 
 # the survivor: warn+portres shows the repairs it made after abandoned locks
-WINEDEBUG=-all,warn+portres timeout 900 wine stress.exe worker 999 100000000 $((rounds / 2 + 5)) \
-    >"$log/survivor.out" 2>"$log/survivor.err" &
-survivor=$!
-started=$survivor
+bg env WINEDEBUG=-all,warn+portres timeout 900 wine stress.exe worker 999 100000000 $((rounds / 2 + 5)) \
+    >"$log/survivor.out" 2>"$log/survivor.err"
+survivor=$bg_pid
 
 killed=0
 for i in $(seq 1 "$rounds"); do
-    # wine execs the program in place: $! is the worker's own pid
-    WINEDEBUG=-all,warn+portres wine stress.exe worker "$i" 100000000 60 >"$log/w$i.out" 2>>"$log/victims.err" &
-    worker=$!
-    started="$started $worker"
+    # env and wine exec the program in place: $bg_pid is the worker's own pid
+    bg env WINEDEBUG=-all,warn+portres wine stress.exe worker "$i" 100000000 60 >"$log/w$i.out" 2>>"$log/victims.err"
+    worker=$bg_pid
     ms=$(random_ms)
     sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
-    kill -9 "$worker" 2>/dev/null && killed=$((killed + 1))
-    wait "$worker" 2>/dev/null
+    kill -0 "$worker" 2>/dev/null && killed=$((killed + 1))
+    bg_kill "$worker"
 done
 
 # the survivor stops at its own deadline (timeout bounds it)
-wait $survivor
+bg_wait "$survivor"
 survivor_rc=$?
 cat "$log/survivor.out"
 grep -q "worker 999: .* 0 violations" "$log/survivor.out"
@@ -73,5 +56,4 @@ check $? "the pool was not empty after reclaiming the dead owners' blocks: $(cat
 cat "$log/check.out"
 
 echo "crash: $rounds rounds, $killed processes killed with SIGKILL, $repairs abandoned-lock repairs, $(( $(date +%s) - start )) s"
-echo "crash: $tests tests executed (0 marked as todo, $failures failures), 0 skipped."
-[ "$failures" -eq 0 ]
+summary
