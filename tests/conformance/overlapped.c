@@ -11,7 +11,8 @@
  * when hEvent has its low bit set).  Calls that fail at once report
  * nothing.  The calls never fail WSAEWOULDBLOCK on a non-blocking socket.
  *
- * Ports 48400-48499 for specific blocks, TCP and UDP, loopback only.
+ * Specific blocks come from 74 ports that nothing holds, found in
+ * 48400-48599 at the start (find_block), TCP and UDP, loopback only.
  */
 
 #include <winsock2.h>
@@ -23,10 +24,12 @@
 
 #include "util.h"
 
-#define BASE_PORT     48400   /* 24 cases x 2 ports: 48400-48447 */
-#define VARIANT_PORT  48448   /* 6 cases x 2 ports: 48448-48459 */
-#define ERROR_PORT    48460   /* 48460-48461 */
-#define NONBLOCK_PORT 48470   /* 48470-48473, TCP and UDP */
+static USHORT first_port;                 /* the first of PORTS_USED free ports */
+#define PORTS_USED    74
+#define BASE_PORT     (first_port)       /* 24 cases x 2 ports */
+#define VARIANT_PORT  (first_port + 48)  /* 6 cases x 2 ports */
+#define ERROR_PORT    (first_port + 60)  /* 2 ports, and +5 */
+#define NONBLOCK_PORT (first_port + 70)  /* 4 ports, TCP and UDP */
 #define BLOCK_PORTS   2
 #define WAIT_MS       5000
 #define NO_PACKET_MS  200
@@ -559,6 +562,12 @@ START_TEST(overlapped)
     DWORD start = GetTickCount();
 
     ok( !WSAStartup( MAKEWORD( 2, 2 ), &data ), "WSAStartup failed\n" );
+    detect_ipv6();
+    if (!find_block( 48400, PORTS_USED, &first_port ))
+    {
+        WSACleanup();
+        return;
+    }
     test_completion_ways();
     test_no_packet_variants();
     test_errors();
