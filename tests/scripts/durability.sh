@@ -63,9 +63,13 @@ kill_server() {
     kill -9 "$pid"
     n=0
     while [ $n -lt 100 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
-    # its clients see the server gone and end
     n=0
     while [ $n -lt 50 ] && server_pid >/dev/null; do sleep 0.1; n=$((n + 1)); done
+    # its clients (services.exe, winedevice.exe) may outlive it: end them
+    end_prefix_clients
+    n=0
+    while [ $n -lt 50 ] && [ -n "$(prefix_pids '.exe')" ]; do sleep 0.1; n=$((n + 1)); done
+    check $([ -z "$(prefix_pids '.exe')" ]; echo $?) "Wine programs of the prefix left after its wineserver was killed"
 }
 
 # the exclusions of PROTO in our range, "PROTO START END" per line, sorted

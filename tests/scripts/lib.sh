@@ -184,6 +184,14 @@ portres_name() {
         }' "$top/libs/core/names.h"
 }
 
+# end_prefix_clients: SIGKILL what is left of this prefix's Wine programs
+# (services.exe, winedevice.exe, ...) once its wineserver was killed with
+# SIGKILL: they do not always end by themselves, and would stay for good
+end_prefix_clients() {
+    for lib_k in $(prefix_pids '.exe'); do kill -9 "$lib_k" 2>/dev/null; done
+    return 0
+}
+
 cleanup() { :; }
 
 lib_exit() {
