@@ -93,10 +93,13 @@ mount_all() {
 }
 
 # serialize makes and runs of one env
+# one run per ENV at a time; a holder that never lets go (a run stuck in
+# another container sharing the cache) fails the wait after 15 min
+# instead of eating CI's time: remove the lock file to go on without it
 lock() {
     mkdir -p "$cache"
     exec 9>"$cache/$1.lock"
-    flock 9
+    flock -w 900 9 || die "$1 is in use: $cache/$1.lock was held for 15 min (remove it if no run uses $1)"
 }
 
 make_env() {
