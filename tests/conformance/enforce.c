@@ -272,7 +272,7 @@ static void test_persistent( void )
     ok( !err, "wildcard acquire failed %lu\n", err );
     if (err) return;
     start = ntohs( probe.Reservation.StartPort );
-    err = CreatePersistentTcpPortReservation( htons( start ), 1000, &token );
+    err = persistent_create( 0, start, 1000, &token );
     ok( !err, "CreatePersistentTcpPortReservation(%u, 1000) failed %lu\n", start, err );
     if (err) return;
 
@@ -297,7 +297,7 @@ static void test_persistent( void )
             WSAGetLastError() );
         closesocket( s );
     }
-    ok( !DeletePersistentTcpPortReservation( htons( start ), 1000 ), "delete failed\n" );
+    ok( !persistent_delete( 0, start, 1000 ), "delete failed\n" );
 }
 
 START_TEST(enforce)

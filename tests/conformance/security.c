@@ -81,12 +81,14 @@ static BOOL start_child( struct child *c, HANDLE token, const char *args )
     STARTUPINFOW si = { .cb = sizeof(si) };
     HANDLE out_write, in_read;
     WCHAR cmdw[MAX_PATH + 128];
-    char cmd[MAX_PATH + 128], **argv;
+    char cmd[MAX_PATH + 128];
+    size_t len;
     BOOL ret;
 
     memset( c, 0, sizeof(*c) );
-    winetest_get_mainargs( &argv );
-    snprintf( cmd, sizeof(cmd), "\"%s\" %s", argv[0], args );
+    winetest_self_command( cmd, sizeof(cmd) );
+    len = strlen( cmd );
+    snprintf( cmd + len, sizeof(cmd) - len, " %s", args );
     MultiByteToWideChar( CP_ACP, 0, cmd, -1, cmdw, ARRAYSIZE(cmdw) );
 
     if (!CreatePipe( &c->out_read, &out_write, &sa, 65536 )) return FALSE;

@@ -29,6 +29,21 @@
  *                        and traces until the matching
  *   winetest_pop_context()  (nested ones are printed outermost first)
  *   winetest_get_mainargs(&argv)  argc and argv, for child processes
+ *   decision(ref) ok()   a check whose expectation is a decision of this
+ *                        project ([dec] in doc/behaviour.md; ref names the
+ *                        section): counted apart, a failure under Wine, but
+ *                        on Windows "Decision contradicted (ref)" instead
+ *   winetest_self_command(buf, size)  the quoted command line that starts
+ *                        this test again ("PROGRAM" or, in the kit,
+ *                        "portres_test.exe" --run NAME), arguments to follow
+ *
+ * win_skip(), as in Wine, is a skip on Windows and a failure under Wine:
+ * for what Windows may lack (e.g. administrator rights) but Wine with
+ * portres must have.
+ *
+ * Built with WINETEST_KIT defined (tests/kit), START_TEST(name) defines
+ * winetest_main_name(argc, argv, self) for the conformance kit instead of
+ * main(); argv[1...] are then the arguments after the test's name.
  */
 
 #ifndef PORTRES_TEST_H
@@ -48,9 +63,12 @@
 #endif
 
 static LONG winetest_successes, winetest_failures, winetest_todo_successes, winetest_skipped;
+static LONG winetest_decisions, winetest_contradicted;
 static int winetest_todo_level;
 static int winetest_argc;
 static char **winetest_argv;
+static const char *winetest_self;       /* the kit's command for this test, NULL standalone */
+static __thread const char *winetest_decision;  /* the [dec] reference of the checks in scope */
 
 /* the contexts pushed on this thread: at most WINETEST_CONTEXTS are kept
  * (deeper ones are counted, so that pops still match, but not printed) */
@@ -85,6 +103,8 @@ static inline void winetest_vprint( const char *file, int line, const char *kind
     fflush( stdout );
 }
 
+static inline int winetest_is_wine( void );
+
 static inline WINETEST_PRINTF(4, 5) int winetest_ok( const char *file, int line, int cond, const char *fmt, ... )
 {
     va_list args;
@@ -98,7 +118,19 @@ static inline WINETEST_PRINTF(4, 5) int winetest_ok( const char *file, int line,
         InterlockedIncrement( &winetest_failures );
         return 1;
     }
+    if (winetest_decision) InterlockedIncrement( &winetest_decisions );
     if (cond) { InterlockedIncrement( &winetest_successes ); return 1; }
+    if (winetest_decision && !winetest_is_wine())
+    {
+        char kind[160];
+
+        snprintf( kind, sizeof(kind), "Decision contradicted (%s): ", winetest_decision );
+        va_start( args, fmt );
+        winetest_vprint( file, line, kind, fmt, args );
+        va_end( args );
+        InterlockedIncrement( &winetest_contradicted );
+        return 0;
+    }
     va_start( args, fmt );
     winetest_vprint( file, line, "Test failed: ", fmt, args );
     va_end( args );
@@ -158,30 +190,64 @@ static inline int winetest_get_mainargs( char ***argv )
     return winetest_argc;
 }
 
+/* "PROGRAM" quoted, or the kit's "portres_test.exe" --run NAME */
+static inline void winetest_self_command( char *buf, size_t size )
+{
+    if (winetest_self) snprintf( buf, size, "%s", winetest_self );
+    else snprintf( buf, size, "\"%s\"", winetest_argv[0] );
+}
+
 #define ok(cond, ...)    winetest_ok( __FILE__, __LINE__, (cond) ? 1 : 0, __VA_ARGS__ )
 #define skip(...)        winetest_msg( __FILE__, __LINE__, 1, __VA_ARGS__ )
-#define win_skip(...)    winetest_msg( __FILE__, __LINE__, 1, __VA_ARGS__ )
+#define win_skip(...)    do { if (winetest_is_wine()) ok( 0, __VA_ARGS__ ); else skip( __VA_ARGS__ ); } while (0)
 #define trace(...)       winetest_msg( __FILE__, __LINE__, 0, __VA_ARGS__ )
 #define todo_if(cond)    for (int winetest_t = !!(cond), winetest_once = (winetest_todo_level += winetest_t, 1); \
                               winetest_once; winetest_todo_level -= winetest_t, winetest_once = 0)
 #define todo_wine        todo_if( winetest_is_wine() )
 #define todo_wine_if(cond) todo_if( (cond) && winetest_is_wine() )
+#define decision(ref)    for (const char *winetest_d_prev = winetest_decision, *winetest_d_once = (winetest_decision = (ref), ""); \
+                              winetest_d_once; winetest_decision = winetest_d_prev, winetest_d_once = NULL)
+
+/* run one test: its checks, then Wine's summary line and, when it has
+ * decision checks, "NAME: D decision checks, C contradicted by this
+ * system."; the failure count, at most 255 */
+static inline int winetest_main( const char *name, int argc, char **argv, void (*run)( void ) )
+{
+    LONG failures;
+
+    winetest_argc = argc;
+    winetest_argv = argv;
+    run();
+    failures = winetest_failures;
+    printf( "%s: %ld tests executed (%ld marked as todo, %ld %s), %ld skipped.\n", name,
+            winetest_successes + winetest_failures + winetest_todo_successes + winetest_contradicted,
+            winetest_todo_successes, failures, failures == 1 ? "failure" : "failures", winetest_skipped );
+    if (winetest_decisions)
+        printf( "%s: %ld decision checks, %ld contradicted by this system.\n", name, winetest_decisions,
+                winetest_contradicted );
+    fflush( stdout );
+    return failures > 255 ? 255 : (int)failures;
+}
+
+#ifdef WINETEST_KIT
+#define START_TEST(name) \
+    static void winetest_run_##name( void ); \
+    int winetest_main_##name( int argc, char **argv, const char *self ); \
+    int winetest_main_##name( int argc, char **argv, const char *self ) \
+    { \
+        winetest_self = self; \
+        return winetest_main( #name, argc, argv, winetest_run_##name ); \
+    } \
+    static void winetest_run_##name( void )
+#else
 
 #define START_TEST(name) \
     static void winetest_run_##name( void ); \
     int main( int argc, char **argv ) \
     { \
-        LONG failures; \
-        winetest_argc = argc; \
-        winetest_argv = argv; \
-        winetest_run_##name(); \
-        failures = winetest_failures; \
-        printf( "%s: %ld tests executed (%ld marked as todo, %ld %s), %ld skipped.\n", #name, \
-                winetest_successes + winetest_failures + winetest_todo_successes, winetest_todo_successes, \
-                failures, failures == 1 ? "failure" : "failures", winetest_skipped ); \
-        fflush( stdout ); \
-        return failures > 255 ? 255 : (int)failures; \
+        return winetest_main( #name, argc, argv, winetest_run_##name ); \
     } \
     static void winetest_run_##name( void )
+#endif
 
 #endif /* PORTRES_TEST_H */

@@ -92,13 +92,14 @@ static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char 
 {
     STARTUPINFOA si = { .cb = sizeof(si) };
     PROCESS_INFORMATION pi;
-    char cmd[MAX_PATH + 256], **argv;
+    char cmd[MAX_PATH + 256];
     va_list args;
-    int len;
+    size_t len;
     BOOL ret;
 
-    winetest_get_mainargs( &argv );
-    len = snprintf( cmd, sizeof(cmd), "\"%s\" ", argv[0] );
+    winetest_self_command( cmd, sizeof(cmd) - 1 );
+    len = strlen( cmd );
+    cmd[len++] = ' ';
     va_start( args, fmt );
     vsnprintf( cmd + len, sizeof(cmd) - len, fmt, args );
     va_end( args );
@@ -286,17 +287,48 @@ static inline USHORT inst_start( const INET_PORT_RESERVATION_INSTANCE *inst )
 
 /* --- persistent reservations ------------------------------------------------ */
 
-/* {Create,Delete,Lookup}Persistent{Tcp,Udp}PortReservation, start in host order */
+/* The conformance kit's ledger (tests/kit): when PORTRES_TEST_LEDGER names
+ * a file, every persistent block a test may create is written there as
+ * "+ tcp|udp START COUNT" before the call, and "- ..." once it fails or
+ * the block is deleted, so that the kit deletes what a failed, crashed or
+ * killed test left behind.  Nothing is checked. */
+static inline void ledger_note( char sign, int udp, USHORT start, USHORT count )
+{
+    char path[MAX_PATH], line[64];
+    HANDLE file;
+    DWORD len, written;
+
+    if (!start || !count || start + count > 65536) return;
+    if (!GetEnvironmentVariableA( "PORTRES_TEST_LEDGER", path, sizeof(path) )) return;
+    file = CreateFileA( path, FILE_APPEND_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                        OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL );
+    if (file == INVALID_HANDLE_VALUE) return;
+    len = snprintf( line, sizeof(line), "%c %s %u %u\r\n", sign, udp ? "udp" : "tcp", start, count );
+    WriteFile( file, line, len, &written, NULL );
+    FlushFileBuffers( file );
+    CloseHandle( file );
+}
+
+/* {Create,Delete,Lookup}Persistent{Tcp,Udp}PortReservation, start in host
+ * order; Create and Delete keep the kit's ledger */
 static inline ULONG persistent_create( int udp, USHORT start, USHORT count, ULONG64 *token )
 {
-    return udp ? CreatePersistentUdpPortReservation( htons( start ), count, token )
-               : CreatePersistentTcpPortReservation( htons( start ), count, token );
+    ULONG err;
+
+    ledger_note( '+', udp, start, count );
+    err = udp ? CreatePersistentUdpPortReservation( htons( start ), count, token )
+              : CreatePersistentTcpPortReservation( htons( start ), count, token );
+    if (err) ledger_note( '-', udp, start, count );
+    return err;
 }
 
 static inline ULONG persistent_delete( int udp, USHORT start, USHORT count )
 {
-    return udp ? DeletePersistentUdpPortReservation( htons( start ), count )
-               : DeletePersistentTcpPortReservation( htons( start ), count );
+    ULONG err = udp ? DeletePersistentUdpPortReservation( htons( start ), count )
+                    : DeletePersistentTcpPortReservation( htons( start ), count );
+
+    if (!err) ledger_note( '-', udp, start, count );
+    return err;
 }
 
 static inline ULONG persistent_lookup( int udp, USHORT start, USHORT count, ULONG64 *token )
