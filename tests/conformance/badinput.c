@@ -475,7 +475,8 @@ static void test_create( BOOL tcp )
     create_case( tcp, 0, 0, TOKEN_VALID, ERROR_INVALID_PARAMETER, "start 0, count 0" );
     create_case( tcp, 65535, 2, TOKEN_VALID, ERROR_INVALID_PARAMETER, "past 65535" );
     create_case( tcp, 65000, 1000, TOKEN_VALID, ERROR_INVALID_PARAMETER, "past 65535" );
-    create_case( tcp, FREE_START, FREE_COUNT, TOKEN_NULL, ERROR_INVALID_PARAMETER, "NULL token" );
+    decision( "behaviour §2: a NULL Token pointer fails ERROR_INVALID_PARAMETER" )
+        create_case( tcp, FREE_START, FREE_COUNT, TOKEN_NULL, ERROR_INVALID_PARAMETER, "NULL token" );
     /* Wine only: Windows may not probe the token pointer (SPEC says nothing) */
     if (is_wine)
         create_case( tcp, FREE_START, FREE_COUNT, TOKEN_READONLY, ERROR_INVALID_PARAMETER, "read-only token" );
@@ -485,7 +486,8 @@ static void test_create( BOOL tcp )
         create_case( tcp, mine, mine_count, TOKEN_VALID, ERROR_SHARING_VIOLATION, "same block as a persistent one" );
         create_case( tcp, mine + 5, mine_count, TOKEN_VALID, ERROR_SHARING_VIOLATION, "overlaps a persistent one" );
     }
-    create_case( tcp, runtime + 5, 10, TOKEN_VALID, ERROR_SHARING_VIOLATION, "overlaps a live runtime one" );
+    decision( "behaviour §2: overlapping a live runtime reservation fails ERROR_SHARING_VIOLATION" )
+        create_case( tcp, runtime + 5, 10, TOKEN_VALID, ERROR_SHARING_VIOLATION, "overlaps a live runtime one" );
     /* SPEC: "any port of the block is in use (bound by any process on the host)" */
     if (tcp)
     {
@@ -535,8 +537,9 @@ static void test_lookup( BOOL tcp )
     /* the NULL token on an existing block under Wine: the answer must not
      * depend on finding it; on Windows a block that does not exist, so
      * that an unchecked NULL would give a wrong code, not a crash */
-    lookup_case( tcp, (is_wine && have_mine) ? mine : FREE_START, (is_wine && have_mine) ? mine_count : FREE_COUNT,
-                 TOKEN_NULL, ERROR_INVALID_PARAMETER, "NULL token" );
+    decision( "behaviour §2: a NULL Token pointer fails ERROR_INVALID_PARAMETER" )
+        lookup_case( tcp, (is_wine && have_mine) ? mine : FREE_START, (is_wine && have_mine) ? mine_count : FREE_COUNT,
+                     TOKEN_NULL, ERROR_INVALID_PARAMETER, "NULL token" );
     /* Wine only: Windows may not probe the token pointer (SPEC says nothing) */
     if (is_wine)
         lookup_case( tcp, have_mine ? mine : FREE_START, have_mine ? mine_count : FREE_COUNT, TOKEN_READONLY,
@@ -585,10 +588,12 @@ static void test_acquire( void )
     ACQ( "output 15 bytes", sock_tcp, &range, sizeof(range), &inst, out_size - 1, IO_CHECK_BYTES, WSAEINVAL );
     ACQ( "output 8 bytes (no token)", sock_udp, &range, sizeof(range), &inst, 8, IO_CHECK_BYTES, WSAEINVAL );
     ACQ( "NULL output, 0 bytes", sock_tcp, &range, sizeof(range), NULL, 0, IO_CHECK_BYTES, WSAEINVAL );
-    ACQ( "NULL output, 16 bytes", sock_tcp, &range, sizeof(range), NULL, out_size, 0, WSAEFAULT );
+    decision( "behaviour §3: a NULL or unwritable output or lpcbBytesReturned fails WSAEFAULT" )
+        ACQ( "NULL output, 16 bytes", sock_tcp, &range, sizeof(range), NULL, out_size, 0, WSAEFAULT );
     if (readonly_page)
         ACQ( "read-only output", sock_tcp, &range, sizeof(range), readonly_page, out_size, 0, WSAEFAULT );
-    ACQ( "NULL lpcbBytesReturned", sock_tcp, &range, sizeof(range), &inst, out_size, IO_NULL_BYTES, WSAEFAULT );
+    decision( "behaviour §3: a NULL or unwritable output or lpcbBytesReturned fails WSAEFAULT" )
+        ACQ( "NULL lpcbBytesReturned", sock_tcp, &range, sizeof(range), &inst, out_size, IO_NULL_BYTES, WSAEFAULT );
 
     ACQ_RANGE( "count 0", sock_tcp, FREE_START, 0, WSAEINVAL );
     ACQ_RANGE( "wildcard, count 0", sock_tcp, 0, 0, WSAEINVAL );
@@ -630,8 +635,8 @@ static void test_release( void )
     REL( "input pointer 1", sock_tcp, (void *)1, sizeof(tok), 0, WSAEFAULT );
     REL( "input 4 bytes", sock_tcp, &tok, 4, 0, WSAEINVAL );
     REL( "input 0 bytes", sock_tcp, &tok, 0, 0, WSAEINVAL );
-    /* Wine only: SPEC gives lpcbBytesReturned's check for acquire alone */
-    if (is_wine) REL( "NULL lpcbBytesReturned", sock_tcp, &tok, sizeof(tok), IO_NULL_BYTES, WSAEFAULT );
+    decision( "behaviour §3: a NULL or unwritable output or lpcbBytesReturned fails WSAEFAULT" )
+        REL( "NULL lpcbBytesReturned", sock_tcp, &tok, sizeof(tok), IO_NULL_BYTES, WSAEFAULT );
 
     REL_TOKEN( "token 0", sock_tcp, 0, WSAEINVAL );
     REL_TOKEN( "unknown token", sock_tcp, UNKNOWN_TOKEN, WSAEINVAL );
@@ -665,8 +670,8 @@ static void test_associate( void )
     ASSOC( "NULL input", sock_tcp2, NULL, sizeof(tok), 0, WSAEFAULT );
     ASSOC( "input pointer 1", sock_tcp2, (void *)1, sizeof(tok), 0, WSAEFAULT );
     ASSOC( "input 4 bytes", sock_tcp2, &tok, 4, 0, WSAEINVAL );
-    /* Wine only: SPEC gives lpcbBytesReturned's check for acquire alone */
-    if (is_wine) ASSOC( "NULL lpcbBytesReturned", sock_tcp2, &tok, sizeof(tok), IO_NULL_BYTES, WSAEFAULT );
+    decision( "behaviour §3: a NULL or unwritable output or lpcbBytesReturned fails WSAEFAULT" )
+        ASSOC( "NULL lpcbBytesReturned", sock_tcp2, &tok, sizeof(tok), IO_NULL_BYTES, WSAEFAULT );
 
     ASSOC_TOKEN( "token 0", sock_tcp2, 0, WSAEINVAL );
     ASSOC_TOKEN( "unknown token", sock_tcp2, UNKNOWN_TOKEN, WSAEINVAL );

@@ -77,7 +77,8 @@ static BOOL cover_kernel_range( void )
         for (unsigned int start = kernel_first; start + COVER_SIZE - 1 <= kernel_last && cover_count[udp] < MAX_COVER;
              start += COVER_SIZE)
         {
-            if (acquire( cover_holder[udp], start, COVER_SIZE, &cover[udp][cover_count[udp]] )) continue;
+            /* unchecked: how many blocks are free varies, the check count must not */
+            if (acquire_block( cover_holder[udp], start, COVER_SIZE, &cover[udp][cover_count[udp]] )) continue;
             cover_count[udp]++;
             ports += COVER_SIZE;
         }

@@ -83,6 +83,9 @@ static void test_create_lookup_delete( void )
         err = create_res( udp, base, 10, &token[udp][0] );
         ok( err == NO_ERROR, "%s create %u+10: got %lu\n", proto_name[udp], base, err );
         ok( token[udp][0] != 0, "%s create: token 0\n", proto_name[udp] );
+        decision( "behaviour §2: persistent tokens have bit 63 set" )
+            ok( token[udp][0] >> 63, "%s create: token %#llx without bit 63\n", proto_name[udp],
+                (unsigned long long)token[udp][0] );
         err = create_res( udp, base + 10, 5, &token[udp][1] );
         ok( err == NO_ERROR, "%s create %u+5: got %lu\n", proto_name[udp], base + 10, err );
         ok( token[udp][1] != 0, "%s create: token 0\n", proto_name[udp] );

@@ -157,19 +157,28 @@ static void test_bad_buffers( void )
         ok( bytes == 0, "acquire with no output: %lu bytes returned\n", bytes );
 
         /* count 0, blocks past 65535 */
-        err = acquire( s, base, 0, &inst );
-        ok( err == WSAEINVAL, "acquire %u+0: got %d\n", base, err );
-        err = acquire( s, 0, 0, &inst );
-        ok( err == WSAEINVAL, "wildcard acquire of 0 ports: got %d\n", err );
-        err = acquire( s, 65535, 2, &inst );
-        ok( err == WSAEINVAL, "acquire 65535+2: got %d\n", err );
-        err = acquire( s, 65000, 1000, &inst );
-        ok( err == WSAEINVAL, "acquire 65000+1000: got %d\n", err );
-        err = acquire( s, 2, 65535, &inst );
-        ok( err == WSAEINVAL, "acquire 2+65535: got %d\n", err );
+        decision( "behaviour §3: NumberOfPorts 0 or a block past 65535 fails WSAEINVAL" )
+        {
+            err = acquire( s, base, 0, &inst );
+            ok( err == WSAEINVAL, "acquire %u+0: got %d\n", base, err );
+            if (!err) release( s, inst.Token.Token );
+            err = acquire( s, 0, 0, &inst );
+            ok( err == WSAEINVAL, "wildcard acquire of 0 ports: got %d\n", err );
+            if (!err) release( s, inst.Token.Token );
+            err = acquire( s, 65535, 2, &inst );
+            ok( err == WSAEINVAL, "acquire 65535+2: got %d\n", err );
+            if (!err) release( s, inst.Token.Token );
+            err = acquire( s, 65000, 1000, &inst );
+            ok( err == WSAEINVAL, "acquire 65000+1000: got %d\n", err );
+            if (!err) release( s, inst.Token.Token );
+            err = acquire( s, 2, 65535, &inst );
+            ok( err == WSAEINVAL, "acquire 2+65535: got %d\n", err );
+            if (!err) release( s, inst.Token.Token );
+        }
         /* a wildcard block larger than the dynamic port range (49152-65535) */
         err = acquire( s, 0, 20000, &inst );
-        ok( err == WSAEADDRINUSE, "wildcard acquire of 20000 ports: got %d\n", err );
+        decision( "behaviour §3: no free wildcard block fails WSAEADDRINUSE" )
+            ok( err == WSAEADDRINUSE, "wildcard acquire of 20000 ports: got %d\n", err );
         if (!err) release( s, inst.Token.Token );
 
         /* none of this reserved anything */

@@ -94,7 +94,7 @@ check $rc "apt-get install $(basename "$deb") failed (exit $rc): $(tail -n 10 "$
 dpkg -L portres >"$tmp/list"
 for a in x86_64 i386; do
     case $a in x86_64) fmt=pei-x86-64 objdump=x86_64-w64-mingw32-objdump ;; i386) fmt=pei-i386 objdump=i686-w64-mingw32-objdump ;; esac
-    for f in iphlpapi.dll ws2_32.dll portres.exe; do
+    for f in iphlpapi.dll ws2_32.dll portres.exe portres_test.exe; do
         p=/usr/lib/portres/$a-windows/$f
         check $([ -f "$p" ]; echo $?) "$p is not installed"
         [ -f "$p" ] || continue

@@ -50,10 +50,12 @@ portres-$want/setup_portres.sh
 portres-$want/x32/
 portres-$want/x32/iphlpapi.dll
 portres-$want/x32/portres.exe
+portres-$want/x32/portres_test.exe
 portres-$want/x32/ws2_32.dll
 portres-$want/x64/
 portres-$want/x64/iphlpapi.dll
 portres-$want/x64/portres.exe
+portres-$want/x64/portres_test.exe
 portres-$want/x64/ws2_32.dll"
 listing=$(tar -tzf "$tarball" | LC_ALL=C sort)
 check $([ "$listing" = "$expected" ]; echo $?) "tarball contents: $(echo $listing)"
@@ -61,7 +63,7 @@ check $([ -x "$rel/setup_portres.sh" ]; echo $?) "setup_portres.sh is not execut
 check $(tar -tvzf "$tarball" | awk '$2 != "0/0" { exit 1 }'; echo $?) "tarball entries not owned by 0/0"
 # the PE machine field: 8664 for x64, 14c for x32
 machine() { od -An -tx1 -j "$(( $(od -An -tu4 -j60 -N4 "$1") + 4 ))" -N2 "$1" | tr -d ' \n'; }
-for f in iphlpapi.dll ws2_32.dll portres.exe; do
+for f in iphlpapi.dll ws2_32.dll portres.exe portres_test.exe; do
     check $([ "$(machine "$rel/x64/$f")" = 6486 ]; echo $?) "x64/$f is not x86_64 ($(machine "$rel/x64/$f"))"
     check $([ "$(machine "$rel/x32/$f")" = 4c01 ]; echo $?) "x32/$f is not i386 ($(machine "$rel/x32/$f"))"
 done
@@ -144,6 +146,14 @@ v=$(cd "$tmp/app" && timeout 120 wine portres.exe --version 2>/dev/null | tr -d 
 check $([ "$v" = "portres.exe $want" ]; echo $?) "wine portres.exe --version: '$v'"
 (cd "$tmp/app" && timeout 120 wine portres.exe int ipv4 show excludedportrange protocol=tcp) >"$tmp/out" 2>&1
 check $(tr -d '\r' <"$tmp/out" | grep -q '^Start Port'; echo $?) "wine portres.exe int ipv4 show excludedportrange: $(head -5 "$tmp/out")"
+
+# the conformance kit from the tarball: it lists its tests and runs two
+kit_list=$(cd "$tmp/app" && timeout 120 wine "$rel/x64/portres_test.exe" --list 2>/dev/null | tr -d '\r' | wc -l)
+check $([ "$kit_list" -ge 10 ]; echo $?) "x64/portres_test.exe --list: $kit_list tests"
+(cd "$tmp/app" && timeout 300 wine "$rel/x64/portres_test.exe" header forward) >"$tmp/out" 2>&1
+check $? "x64/portres_test.exe header forward failed: $(grep -E 'Test failed|^total' "$tmp/out" | head -3)"
+check $(tr -d '\r' <"$tmp/out" | grep -q '^total: .* 0 failures.* 2 of 2 tests passed'; echo $?) \
+    "x64/portres_test.exe header forward: $(grep '^total' "$tmp/out")"
 
 # the demo (as make demo runs it) and the sample, with nothing next to them
 cp "$top/tools/demo/x86_64-windows/portres_demo.exe" "$tmp/app/"
