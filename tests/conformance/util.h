@@ -90,9 +90,10 @@ static inline HANDLE restricted_token( void )
  * handle, or NULL with GetLastError() saying why.  Nothing is checked. */
 static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char *fmt, ... )
 {
-    STARTUPINFOA si = { .cb = sizeof(si) };
+    STARTUPINFOW si = { .cb = sizeof(si) };
     PROCESS_INFORMATION pi;
     char cmd[MAX_PATH + 256];
+    WCHAR cmdw[MAX_PATH + 256];
     va_list args;
     size_t len;
     BOOL ret;
@@ -103,9 +104,10 @@ static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char 
     va_start( args, fmt );
     vsnprintf( cmd + len, sizeof(cmd) - len, fmt, args );
     va_end( args );
+    MultiByteToWideChar( CP_ACP, 0, cmd, -1, cmdw, ARRAYSIZE(cmdw) );
     fflush( stdout );
-    ret = token ? CreateProcessAsUserA( token, NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi )
-                : CreateProcessA( NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi );
+    ret = token ? CreateProcessAsUserW( token, NULL, cmdw, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi )
+                : CreateProcessW( NULL, cmdw, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi );
     if (!ret) return NULL;
     CloseHandle( pi.hThread );
     return pi.hProcess;

@@ -69,7 +69,8 @@ static struct result results[TEST_COUNT];
 static char *contradicted[MAX_CONTRADICTED];
 static unsigned int contradicted_count, contradicted_lost;
 static FILE *report;
-static char exe_path[MAX_PATH];
+static char exe_path[MAX_PATH];      /* for the tests' own children (ANSI, as their argv[0]) */
+static WCHAR exe_path_w[MAX_PATH];
 
 /* print to the console and to the report file */
 static void __attribute__((format(__MINGW_PRINTF_FORMAT, 1, 2))) out( const char *fmt, ... )
@@ -345,11 +346,11 @@ static void run_child( const struct test *test, DWORD timeout_ms, struct result 
 {
     SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = { 0 };
-    STARTUPINFOA si = { .cb = sizeof(si) };
+    STARTUPINFOW si = { .cb = sizeof(si) };
     PROCESS_INFORMATION pi;
     struct reader r = { NULL, result, test->name };
     HANDLE out_write, job, thread;
-    char cmd[MAX_PATH + 64];
+    WCHAR cmd[MAX_PATH + 64];
     DWORD start = GetTickCount();
 
     memset( result, 0, sizeof(*result) );
@@ -365,14 +366,14 @@ static void run_child( const struct test *test, DWORD timeout_ms, struct result 
     si.hStdInput = GetStdHandle( STD_INPUT_HANDLE );
     si.hStdOutput = out_write;
     si.hStdError = out_write;
-    snprintf( cmd, sizeof(cmd), "\"%s\" --run %s", exe_path, test->name );
+    swprintf( cmd, ARRAYSIZE(cmd), L"\"%ls\" --run %hs", exe_path_w, test->name );
 
     job = CreateJobObjectA( NULL, NULL );
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     if (job) SetInformationJobObject( job, JobObjectExtendedLimitInformation, &limits, sizeof(limits) );
-    if (!CreateProcessA( NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi ))
+    if (!CreateProcessW( NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi ))
     {
-        out( "%s: cannot start \"%s\": error %lu\n", test->name, cmd, GetLastError() );
+        out( "%s: cannot start \"%ls\": error %lu\n", test->name, cmd, GetLastError() );
         CloseHandle( out_write );
         CloseHandle( r.pipe );
         if (job) CloseHandle( job );
@@ -449,6 +450,7 @@ int main( int argc, char **argv )
     int i;
 
     GetModuleFileNameA( NULL, exe_path, sizeof(exe_path) );
+    GetModuleFileNameW( NULL, exe_path_w, ARRAYSIZE(exe_path_w) );
     for (i = 1; i < argc; i++)
     {
         if (!strcmp( argv[i], "--list" ))
