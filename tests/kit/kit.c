@@ -212,12 +212,18 @@ struct block { int udp; unsigned int start, count; int net; };
 static void cleanup_pass( const char *ledger, const char *when )
 {
     static struct block blocks[1024];
+    ULONG (WINAPI *pdelete[2])( USHORT, USHORT );
+    HMODULE iphlpapi = LoadLibraryA( "iphlpapi.dll" );
     unsigned int count = 0, deleted = 0, left = 0;
     char line[128], proto[8], sign;
     unsigned int start, ports;
     FILE *f = fopen( ledger, "r" );
 
-    if (!f) return;
+    if (!f)
+    {
+        out( "cleanup %s: no ledger %s: no persistent block of the kit to delete\n", when, ledger );
+        return;
+    }
     while (fgets( line, sizeof(line), f ))
     {
         unsigned int i;
@@ -235,13 +241,16 @@ static void cleanup_pass( const char *ledger, const char *when )
     }
     fclose( f );
 
+    /* looked up, not imported: a missing export must not end the kit */
+    pdelete[0] = iphlpapi ? (void *)GetProcAddress( iphlpapi, "DeletePersistentTcpPortReservation" ) : NULL;
+    pdelete[1] = iphlpapi ? (void *)GetProcAddress( iphlpapi, "DeletePersistentUdpPortReservation" ) : NULL;
     for (unsigned int i = 0; i < count; i++)
     {
         ULONG err;
 
         if (blocks[i].net <= 0) continue;
-        err = blocks[i].udp ? DeletePersistentUdpPortReservation( htons( blocks[i].start ), blocks[i].count )
-                            : DeletePersistentTcpPortReservation( htons( blocks[i].start ), blocks[i].count );
+        err = pdelete[blocks[i].udp] ? pdelete[blocks[i].udp]( htons( blocks[i].start ), blocks[i].count )
+                                     : ERROR_PROC_NOT_FOUND;
         if (err == ERROR_NOT_FOUND) continue;
         if (!err)
         {
