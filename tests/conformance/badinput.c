@@ -374,7 +374,7 @@ static BOOL setup( void )
     if (!have_rt || !have_ru) return FALSE;
 
     /* persistent reservations */
-    if (!admin) skip( "not an administrator: no persistent reservations, cases that need one skipped\n" );
+    if (!admin) win_skip( "not an administrator: no persistent reservations, cases that need one skipped\n" );
     else
     {
         err = persistent_create( 0, PT_START, PT_COUNT, &pt_token );

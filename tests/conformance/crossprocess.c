@@ -444,7 +444,7 @@ static void test_child_persistent( void )
 
     if (!is_admin())
     {
-        skip( "not an administrator: no persistent reservations\n" );
+        win_skip( "not an administrator: no persistent reservations\n" );
         return;
     }
     if (!find_block( WIN_PERSISTENT, PERSIST_COUNT, &base )) return;

@@ -262,7 +262,7 @@ static void test_persistent( void )
 
     if (!is_admin())
     {
-        skip( "persistent reservations need administrator rights\n" );
+        win_skip( "not an administrator: persistent reservations need administrator rights\n" );
         return;
     }
     /* find 1000 free TCP ports in the dynamic range, then reserve them persistently */

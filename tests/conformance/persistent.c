@@ -702,7 +702,7 @@ START_TEST(persistent)
     if (!is_admin())
     {
         test_not_admin();
-        skip( "not an administrator: persistent reservations cannot be created\n" );
+        win_skip( "not an administrator: persistent reservations cannot be created\n" );
         return;
     }
     test_create_lookup_delete();

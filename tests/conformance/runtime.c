@@ -310,7 +310,7 @@ static void test_persistent( void )
 
     if (!is_admin())
     {
-        skip( "not an administrator: no persistent reservations\n" );
+        win_skip( "not an administrator: no persistent reservations\n" );
         return;
     }
     if (!find_block( WIN_PERSISTENT, 20, &pbase )) return;

@@ -403,7 +403,7 @@ static void test_admin_rights( void )
         /* already a non-administrator (Windows without elevation): the
          * checks that need no persistent block */
         nonadmin_checks( "this process", persist );
-        skip( "not an administrator: no persistent block can be made for the Delete, Lookup and associate "
+        win_skip( "not an administrator: no persistent block can be made for the Delete, Lookup and associate "
               "checks\n" );
         return;
     }

@@ -37,6 +37,9 @@
  *                        this test again ("PROGRAM" or, in the kit,
  *                        "portres_test.exe" --run NAME), arguments to follow
  *
+ * Running under Wine is told by ntdll's wine_get_version, or by the
+ * environment variable WINETEST_PLATFORM ("windows" or "wine") as in Wine.
+ *
  * win_skip(), as in Wine, is a skip on Windows and a failure under Wine:
  * for what Windows may lack (e.g. administrator rights) but Wine with
  * portres must have.
@@ -154,7 +157,13 @@ static inline int winetest_is_wine( void )
     if (is_wine == -1)
     {
         HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
-        is_wine = ntdll && GetProcAddress( ntdll, "wine_get_version" );
+        char platform[16];
+
+        /* WINETEST_PLATFORM=windows|wine overrides, as in Wine's tests */
+        if (GetEnvironmentVariableA( "WINETEST_PLATFORM", platform, sizeof(platform) ) - 1 < sizeof(platform) - 1)
+            is_wine = !strcmp( platform, "wine" );
+        else
+            is_wine = ntdll && GetProcAddress( ntdll, "wine_get_version" );
     }
     return is_wine;
 }
