@@ -23,30 +23,6 @@
 
 static const char *const proto_names[] = { "TCP", "UDP" };
 
-static void *get_table( BOOL tcp, ULONG family )
-{
-    DWORD size = 0, err = 0;
-    void *table = NULL;
-
-    for (int tries = 0; tries < 8; tries++)
-    {
-        if (tcp) err = pGetExtendedTcpTable( table, &size, FALSE, family, TCP_TABLE_OWNER_PID_ALL, 0 );
-        else err = pGetExtendedUdpTable( table, &size, FALSE, family, UDP_TABLE_OWNER_PID, 0 );
-        if (err != ERROR_INSUFFICIENT_BUFFER) break;
-        free( table );
-        if (!(table = malloc( size + 4096 ))) return NULL;
-        size += 4096;
-    }
-    if (err) { free( table ); return NULL; }
-    return table;
-}
-
-static BOOL block_has( DWORD port_net, USHORT start, USHORT count )
-{
-    USHORT port = portres_ntohs( (USHORT)port_net );
-    return port >= start && port - start < count;
-}
-
 /* the process's ws2_32.dll for test binds, loaded and started on first use */
 static const struct portres_sockapi *sockapi( void )
 {
@@ -69,46 +45,6 @@ static const struct portres_sockapi *sockapi( void )
     return &api;
 }
 
-/* TRUE if a socket of the host (Wine or not) is bound inside the block:
- * the port tables (which list native Linux sockets too, behaviour §5, but not
- * TCP sockets that are only bound), then a test bind of each port */
-static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
-{
-    const struct portres_sockapi *api;
-    BOOL used = FALSE;
-
-    if (!pGetExtendedTcpTable || !pGetExtendedUdpTable) return FALSE;
-    for (int v6 = 0; v6 < 2 && !used; v6++)
-    {
-        void *table = get_table( proto == PORTRES_TCP, v6 ? AF_INET6 : AF_INET );
-        DWORD n;
-
-        if (!table) continue;
-        n = *(DWORD *)table;
-        for (DWORD i = 0; i < n && !used; i++)
-        {
-            DWORD port, state = 0;
-            if (proto == PORTRES_TCP)
-            {
-                port = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
-                          : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
-                state = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwState
-                           : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwState;
-                /* a connection in TIME_WAIT holds no socket: nothing is bound there */
-                if (state == MIB_TCP_STATE_TIME_WAIT) continue;
-            }
-            else
-                port = v6 ? ((MIB_UDP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
-                          : ((MIB_UDPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
-            used = block_has( port, start, count );
-        }
-        free( table );
-    }
-    if (!used && (api = sockapi()))
-        for (unsigned int i = 0; i < count && !used; i++) used = !portres_port_is_free( api, proto, start + i );
-    return used;
-}
-
 /* the persistent (administered, not active) reservation of exactly this block */
 static struct portres_reservation *find_persistent( struct portres_pool *pool, enum portres_proto proto,
                                                     USHORT start, USHORT count )
@@ -127,9 +63,9 @@ static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USH
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
         err = ERROR_INVALID_PARAMETER;
     else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
-    /* the slow scan of the port tables and the test binds before the lock;
-     * under it only the pool is checked again */
-    else if (ports_in_use( proto, start, count )) err = ERROR_SHARING_VIOLATION;
+    /* the in-use check of runtime acquires (test binds, the kernel's socket
+     * lists) before the lock; under it only the pool is checked again */
+    else if (portres_block_in_use( sockapi(), proto, start, count )) err = ERROR_SHARING_VIOLATION;
     else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {

@@ -71,6 +71,7 @@ int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_prot
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
                                uint32_t last, const uint8_t *except );
 int portres_port_list_parse( const char *text, uint8_t *bitmap );
+int portres_proc_net_has_port( const char *text, int tcp, uint16_t first, uint16_t last );
 struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,
                                                        uint16_t start, uint16_t count );
 struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token );
