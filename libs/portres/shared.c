@@ -66,17 +66,10 @@ fail:
     return FALSE;
 }
 
-/* portres_lock: take the pool mutex and return the pool, set up on first
- * use with the registry's persistent reservations (after replaying the
- * journal, store.c), repaired if its last holder died inside the lock.
- * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
- * sees the registry's hand edits. */
-struct portres_pool *portres_lock( void )
+/* the pool mutex was waited for with result ret: the pool, repaired if
+ * its last holder died inside the lock, set up if new; NULL on failure */
+static struct portres_pool *locked( DWORD ret )
 {
-    DWORD ret;
-
-    if (!open_pool()) return NULL;
-    ret = WaitForSingleObject( pool_mutex, INFINITE );
     if (ret == WAIT_ABANDONED)
     {
         unsigned int dropped = portres_pool_repair( pool_view );
@@ -98,6 +91,42 @@ struct portres_pool *portres_lock( void )
         portres_store_init( pool_view );
     }
     return pool_view;
+}
+
+/* portres_lock: take the pool mutex and return the pool, set up on first
+ * use with the registry's persistent reservations (after replaying the
+ * journal, store.c), repaired if its last holder died inside the lock.
+ * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
+ * sees the registry's hand edits. */
+struct portres_pool *portres_lock( void )
+{
+    if (!open_pool()) return NULL;
+    return locked( WaitForSingleObject( pool_mutex, INFINITE ) );
+}
+
+/* portres_lock_unless: portres_lock, unless event is signalled first: then
+ * *signalled is TRUE, the pool is not locked and NULL is returned.  One
+ * wait for both, so the look at event costs no wineserver round trip of
+ * its own (portres_lock_fresh's registry notification). */
+struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled )
+{
+    HANDLE handles[2];
+    DWORD ret;
+
+    *signalled = FALSE;
+    if (!open_pool()) return NULL;
+    handles[0] = event;
+    handles[1] = pool_mutex;
+    ret = WaitForMultipleObjects( 2, handles, FALSE, INFINITE );
+    if (ret == WAIT_OBJECT_0)
+    {
+        *signalled = TRUE;
+        return NULL;
+    }
+    if (ret == WAIT_OBJECT_0 + 1) ret = WAIT_OBJECT_0;
+    else if (ret == WAIT_ABANDONED_0 + 1) ret = WAIT_ABANDONED;
+    else if (ret != WAIT_FAILED) ret = WAIT_FAILED;
+    return locked( ret );
 }
 
 /* drop the runtime reservations of every owner whose

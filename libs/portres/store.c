@@ -152,8 +152,9 @@ static BOOL arm_notify( void )
 /* portres_lock_fresh: portres_lock, and the pool's persistent part (the
  * persistent and active exclusions, the dynamic ranges) reloaded from the
  * registry if it was changed by hand since the last change made through
- * portres.  One wineserver round trip more than portres_lock when nothing
- * changed; NULL if the pool cannot be opened.  Source: issue 8 (item 3),
+ * portres.  No wineserver round trip more than portres_lock when nothing
+ * changed (one wait for the lock and the notification); NULL if the pool
+ * cannot be opened.  Source: issue 8 (item 3),
  * this project's decision. */
 struct portres_pool *portres_lock_fresh( void )
 {
@@ -162,8 +163,14 @@ struct portres_pool *portres_lock_fresh( void )
     struct store_shared *shared;
     FILETIME times[KEY_COUNT];
 
+    if (armed)
+    {
+        BOOL changed;
+
+        /* the usual case: the lock, and the notification not signalled */
+        if ((pool = portres_lock_unless( notify_event, &changed )) || !changed) return pool;
+    }
     if (!(pool = portres_lock())) return NULL;
-    if (armed && WaitForSingleObject( notify_event, 0 ) == WAIT_TIMEOUT) return pool;
     /* first call of the process, or the registry was changed: by us or by hand? */
     armed = arm_notify();
     read_times( times );
