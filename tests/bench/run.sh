@@ -127,7 +127,9 @@ stop_helper
 
 # one-port acquires on ports outside the kernel's ephemeral range (where an
 # acquire has no /proc/net/tcp to read), and inside it
-read kfirst klast </proc/sys/net/ipv4/ip_local_port_range
+# (not read <file: sysctl files give nothing to the shell's 1-byte reads after the first)
+set -- $(cat /proc/sys/net/ipv4/ip_local_port_range)
+kfirst=${1:-32768} klast=${2:-60999}
 if [ "$klast" -le 65000 ]; then out=$((klast + 301)); else out=48800; fi
 in=$((kfirst + 200))
 
