@@ -129,8 +129,8 @@ struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled )
     return locked( ret );
 }
 
-/* drop the runtime reservations of every owner whose
- * process has ended; pool locked.  One round trip per distinct owner. */
+/* drop the runtime and pending persistent reservations of every owner
+ * whose process has ended; pool locked.  One round trip per distinct owner. */
 static unsigned int reclaim_dead( struct portres_pool *pool )
 {
     const struct portres_reservation *res;
@@ -141,9 +141,10 @@ static unsigned int reclaim_dead( struct portres_pool *pool )
     {
         DWORD owner = res->owner;
 
-        if (res->persistent || owner == last_alive || portres_is_self( owner )) continue;
+        if ((res->persistent && !portres_res_pending( res )) || owner == last_alive || portres_is_self( owner ))
+            continue;
         if (portres_owner_alive( owner )) last_alive = owner;
-        else reclaimed += portres_pool_remove_owner( pool, owner );
+        else reclaimed += portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );
     }
     if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
     return reclaimed;
@@ -247,8 +248,8 @@ BOOL portres_socket_alive( const struct portres_reservation *res )
 
 /* portres_find_conflict: first reservation of proto overlapping the block
  * start..start+count-1 (host order), after reclaiming the reservations of
- * dead owners and closed sockets found on the way; pool locked.  NULL if
- * none. */
+ * dead owners (runtime and pending persistent ones) and closed sockets
+ * found on the way; pool locked.  NULL if none. */
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count )
 {
@@ -259,10 +260,10 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
         DWORD owner = res->owner;
         unsigned int reclaimed;
 
-        if (res->persistent) return res;
+        if (res->persistent && !portres_res_pending( res )) return res;
         if (!portres_owner_alive( owner ))
         {
-            reclaimed = portres_pool_remove_owner( pool, owner );
+            reclaimed = portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );
             TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
         }
         else if (portres_socket_alive( res )) return res;
@@ -285,6 +286,7 @@ void portres_shared_detach( void )
     if (self_owner && (pool = portres_lock()))
     {
         portres_pool_remove_owner( pool, self_owner );
+        portres_pool_remove_pending( pool, self_owner );
         portres_unlock();
     }
     if (owner_event) CloseHandle( owner_event );
