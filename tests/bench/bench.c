@@ -23,6 +23,10 @@
  *   sockets K       bind K TCP sockets to 127.0.0.1 port 0, print "ready"
  *   bigloop K tcp|udp START  print "ready", then acquire and release the
  *                   1000 ports from START K times
+ *   testbinds K START  print "ready", then K times the test binds of a TCP
+ *                   acquire of the 1000 ports from START (dual-stack socket,
+ *                   two options, bind, closesocket), without reserving: the
+ *                   wineserver load of "bigloop K tcp START" without its locks
  *   idle K          print "ready" and do nothing (B6's baseline background)
  *   fill K / clear K  create / delete K persistent one-port reservations
  *
@@ -184,6 +188,27 @@ static int bigloop( int k, const char *proto, int start )
     return 0;
 }
 
+/* testbinds K START: B6's control background */
+static int testbinds( int k, int start )
+{
+    DWORD off = 0, on = 1;
+
+    printf( "ready\n" );
+    fflush( stdout );
+    for (int i = 0; i < k; i++)
+        for (int port = start; port < start + 1000; port++)
+        {
+            struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_port = htons( port ) };
+            SOCKET s = socket( AF_INET6, SOCK_STREAM, IPPROTO_TCP );
+
+            setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
+            setsockopt( s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&on, sizeof(on) );
+            bind( s, (struct sockaddr *)&addr, sizeof(addr) );
+            closesocket( s );
+        }
+    return 0;
+}
+
 static int bench_persistent( int n, int base )
 {
     double t0 = now_us();
@@ -278,6 +303,7 @@ int main( int argc, char **argv )
     if (!strcmp( argv[1], "holdlow" )) return hold( n, 1 );
     if (!strcmp( argv[1], "sockets" )) return sockets( n );
     if (!strcmp( argv[1], "bigloop" ) && argc > 4) return bigloop( n, argv[3], start );
+    if (!strcmp( argv[1], "testbinds" ) && argc > 3) return testbinds( n, atoi( argv[3] ) );
     if (!strcmp( argv[1], "idle" ))
     {
         printf( "ready\n" );

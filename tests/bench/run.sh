@@ -159,6 +159,17 @@ b6 tcp 30000
 report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
 b6 udp 40000
 report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a loop beside" "the same, idle process beside"
+# control: the same wineserver load as B6's TCP loop (its test binds), no
+# reservation and no pool lock: what two cores and one wineserver cost
+if start_helper idle 1; then
+    for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/baseline"; done
+fi
+stop_helper
+if start_helper "testbinds 1000000" 30000; then
+    for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/subject"; done
+fi
+stop_helper
+report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
 
 # B7: specific acquire+release of 1000 ports, absolute
 for i in $(seq 1 "$runs"); do timed - block 5 udp 40000 >>"$tmp/subject"; done
