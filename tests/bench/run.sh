@@ -144,31 +144,23 @@ alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
 report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
 
 # B6: one-port acquires while another process acquires and releases
-# 1000-port specific blocks in a loop, against the same beside an idle one
+# 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
+# same beside an idle one, alternated
 b6() {
-    if start_helper idle 1; then
-        for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/baseline"; done
-    fi
-    stop_helper
-    if start_helper "bigloop 1000000 $1" "$2"; then
-        for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/subject"; done
-    fi
-    stop_helper
+    for i in $(seq 1 "$runs"); do
+        start_helper idle 1 && timed - acquire 300 "$out" >>"$tmp/baseline"
+        stop_helper
+        start_helper "$1" "$2" && timed - acquire 300 "$out" >>"$tmp/subject"
+        stop_helper
+    done
 }
-b6 tcp 30000
+b6 "bigloop 1000000 tcp" 30000
 report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
-b6 udp 40000
+b6 "bigloop 1000000 udp" 40000
 report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a loop beside" "the same, idle process beside"
 # control: the same wineserver load as B6's TCP loop (its test binds), no
 # reservation and no pool lock: what two cores and one wineserver cost
-if start_helper idle 1; then
-    for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/baseline"; done
-fi
-stop_helper
-if start_helper "testbinds 1000000" 30000; then
-    for i in $(seq 1 "$runs"); do timed - acquire 300 "$out" >>"$tmp/subject"; done
-fi
-stop_helper
+b6 "testbinds 1000000" 30000
 report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
 
 # B7: specific acquire+release of 1000 ports, absolute
