@@ -27,7 +27,8 @@
  *                   acquire of the 1000 ports from START (dual-stack socket,
  *                   two options, bind, closesocket), without reserving: the
  *                   wineserver load of "bigloop K tcp START" without its locks
- *   idle K          print "ready" and do nothing (B6's baseline background)
+ *   idle K          print "ready" and do nothing for K seconds (B6's baseline
+ *                   background; the driver's keeper of the wineserver)
  *   fill K / clear K  create / delete K persistent one-port reservations
  *
  * Ports: specific ones in 48800-48999 (or BASE..BASE+199), 20000-21999
@@ -308,7 +309,7 @@ int main( int argc, char **argv )
     {
         printf( "ready\n" );
         fflush( stdout );
-        Sleep( 600000 );
+        Sleep( n * 1000 );
         return 0;
     }
     if (!strcmp( argv[1], "fill" )) return fill( n, 1 );

@@ -19,9 +19,11 @@ cd "$PORTRES_TOP/tests/bench/x86_64-windows" || exit 2
 export WINEDEBUG=-all
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-bench.XXXXXX")
 helper=
+keeper=
 
 cleanup() {
     [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
+    [ -n "$keeper" ] && kill -9 "$keeper" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -93,6 +95,13 @@ alternate() {
     done
 }
 
+# a Wine process idle for the whole run keeps the wineserver and the
+# prefix's services up: else they stop 3 s after a run and start again
+# with the next, in the middle of its timed loop
+wine bench.exe idle 3600 >"$tmp/keeper.out" 2>/dev/null &
+keeper=$!
+for i in $(seq 1 600); do grep -q ready "$tmp/keeper.out" 2>/dev/null && break; sleep 0.1; done
+
 # B1: bind+closesocket through portres against the builtin
 alternate - bind 3000 ws2_32=b bind 3000
 report B1-bind 1.05 "portres" "builtin ws2_32"
@@ -148,7 +157,7 @@ report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin s
 # same beside an idle one, alternated
 b6() {
     for i in $(seq 1 "$runs"); do
-        start_helper idle 1 && timed - acquire 300 "$out" >>"$tmp/baseline"
+        start_helper idle 600 && timed - acquire 300 "$out" >>"$tmp/baseline"
         stop_helper
         start_helper "$1" "$2" && timed - acquire 300 "$out" >>"$tmp/subject"
         stop_helper
