@@ -15,9 +15,6 @@
 const enum portres_ret portres_missing_default = PORTRES_RET_DWORD;
 const DWORD portres_missing_error = ERROR_NOT_SUPPORTED;
 
-DWORD (WINAPI *pGetExtendedTcpTable)( void *, DWORD *, BOOL, ULONG, TCP_TABLE_CLASS, ULONG );
-DWORD (WINAPI *pGetExtendedUdpTable)( void *, DWORD *, BOOL, ULONG, UDP_TABLE_CLASS, ULONG );
-
 BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
 {
     HMODULE builtin;
@@ -30,17 +27,6 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
         /* without Wine's builtin there is nothing to forward to: refuse to load */
         if (!builtin) return FALSE;
         portres_forward_init( builtin );
-        pGetExtendedTcpTable = (void *)GetProcAddress( builtin, "GetExtendedTcpTable" );
-        pGetExtendedUdpTable = (void *)GetProcAddress( builtin, "GetExtendedUdpTable" );
-        if (!pGetExtendedTcpTable || !pGetExtendedUdpTable)
-        {
-            WCHAR path[MAX_PATH];
-            if (!GetModuleFileNameW( builtin, path, ARRAYSIZE(path) )) path[0] = 0;
-            ERR( "Wine's builtin %ls lacks GetExtendedTcpTable/GetExtendedUdpTable: not loading portres's "
-                 "iphlpapi.dll\n", path );
-            FreeLibrary( builtin );
-            return FALSE;
-        }
         break;
     case DLL_PROCESS_DETACH:
         /* process exit (reserved non-NULL): no lock, no registry; the

@@ -5,11 +5,17 @@
  * the format), made durable by a journal (libs/portres/store.c), and is
  * mirrored in the shared pool, where runtime reservations and binds see
  * it.  A call returns success only once its change is on disk; a failed
- * write returns its error and changes nothing.  The pool and the registry
- * change under the pool mutex: a process that dies in between leaves an
- * abandoned mutex, and the repair reloads the pool's persistent part from
- * the registry.  Every call takes the lock with portres_lock_fresh, so
- * that values changed by hand in the registry are seen.
+ * write returns its error and changes nothing.  Changes are made under the
+ * store mutex (portres_store_begin), and the registry and the journal are
+ * written outside the pool lock, which is taken twice, briefly: a create
+ * first adds its block to the pool as pending (held against everyone, not
+ * yet found by Lookup, see pool.h) and makes it administered once it is on
+ * disk, or removes it; a delete removes its block once it is off disk.  A
+ * process that dies in between leaves an abandoned store mutex, and the
+ * next change reloads the pool's persistent part from the registry; its
+ * pending block goes with it as a dead owner's.  Every call takes the lock
+ * with portres_lock_fresh, so that values changed by hand in the registry
+ * are seen.
  */
 
 #include <stdlib.h>
@@ -22,30 +28,6 @@
 #include "debug.h"
 
 static const char *const proto_names[] = { "TCP", "UDP" };
-
-static void *get_table( BOOL tcp, ULONG family )
-{
-    DWORD size = 0, err = 0;
-    void *table = NULL;
-
-    for (int tries = 0; tries < 8; tries++)
-    {
-        if (tcp) err = pGetExtendedTcpTable( table, &size, FALSE, family, TCP_TABLE_OWNER_PID_ALL, 0 );
-        else err = pGetExtendedUdpTable( table, &size, FALSE, family, UDP_TABLE_OWNER_PID, 0 );
-        if (err != ERROR_INSUFFICIENT_BUFFER) break;
-        free( table );
-        if (!(table = malloc( size + 4096 ))) return NULL;
-        size += 4096;
-    }
-    if (err) { free( table ); return NULL; }
-    return table;
-}
-
-static BOOL block_has( DWORD port_net, USHORT start, USHORT count )
-{
-    USHORT port = portres_ntohs( (USHORT)port_net );
-    return port >= start && port - start < count;
-}
 
 /* the process's ws2_32.dll for test binds, loaded and started on first use */
 static const struct portres_sockapi *sockapi( void )
@@ -69,87 +51,80 @@ static const struct portres_sockapi *sockapi( void )
     return &api;
 }
 
-/* TRUE if a socket of the host (Wine or not) is bound inside the block:
- * the port tables (which list native Linux sockets too, behaviour §5, but not
- * TCP sockets that are only bound), then a test bind of each port */
-static BOOL ports_in_use( enum portres_proto proto, USHORT start, USHORT count )
-{
-    const struct portres_sockapi *api;
-    BOOL used = FALSE;
-
-    if (!pGetExtendedTcpTable || !pGetExtendedUdpTable) return FALSE;
-    for (int v6 = 0; v6 < 2 && !used; v6++)
-    {
-        void *table = get_table( proto == PORTRES_TCP, v6 ? AF_INET6 : AF_INET );
-        DWORD n;
-
-        if (!table) continue;
-        n = *(DWORD *)table;
-        for (DWORD i = 0; i < n && !used; i++)
-        {
-            DWORD port, state = 0;
-            if (proto == PORTRES_TCP)
-            {
-                port = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
-                          : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
-                state = v6 ? ((MIB_TCP6TABLE_OWNER_PID *)table)->table[i].dwState
-                           : ((MIB_TCPTABLE_OWNER_PID *)table)->table[i].dwState;
-                /* a connection in TIME_WAIT holds no socket: nothing is bound there */
-                if (state == MIB_TCP_STATE_TIME_WAIT) continue;
-            }
-            else
-                port = v6 ? ((MIB_UDP6TABLE_OWNER_PID *)table)->table[i].dwLocalPort
-                          : ((MIB_UDPTABLE_OWNER_PID *)table)->table[i].dwLocalPort;
-            used = block_has( port, start, count );
-        }
-        free( table );
-    }
-    if (!used && (api = sockapi()))
-        for (unsigned int i = 0; i < count && !used; i++) used = !portres_port_is_free( api, proto, start + i );
-    return used;
-}
-
-/* the persistent (administered, not active) reservation of exactly this block */
+/* the persistent reservation of exactly this block: administered (not an
+ * active exclusion) and on disk (not pending) */
 static struct portres_reservation *find_persistent( struct portres_pool *pool, enum portres_proto proto,
                                                     USHORT start, USHORT count )
 {
     struct portres_reservation *res = portres_pool_find_exact( pool, proto, start, count, TRUE );
-    return res && res->owner != PORTRES_OWNER_ACTIVE ? res : NULL;
+    return res && !res->owner ? res : NULL;
+}
+
+/* add the block to the pool as pending (portres_res_pending) in *res:
+ * NO_ERROR, ERROR_SHARING_VIOLATION (it overlaps a reservation) or
+ * ERROR_NOT_ENOUGH_MEMORY (no pool, no owner id, the pool is full) */
+static ULONG add_pending( enum portres_proto proto, USHORT start, USHORT count, struct portres_reservation *res )
+{
+    struct portres_pool *pool;
+    ULONG err = NO_ERROR;
+
+    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
+    if (portres_find_conflict( pool, proto, start, count )) err = ERROR_SHARING_VIOLATION;
+    else if (!(res->owner = portres_self_owner( pool ))) err = ERROR_NOT_ENOUGH_MEMORY;
+    else
+    {
+        res->token = portres_pool_new_token( pool, TRUE );
+        res->start = start;
+        res->count = count;
+        res->proto = proto;
+        res->persistent = 1;
+        res->pid = GetCurrentProcessId();
+        if (!portres_pool_add( pool, res )) err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
+    }
+    portres_unlock();
+    return err;
+}
+
+/* the pending block of token is on disk (err NO_ERROR: administered now)
+ * or failed to get there (removed) */
+static void end_pending( UINT64 token, ULONG err )
+{
+    struct portres_reservation *res;
+    struct portres_pool *pool;
+
+    if (!(pool = portres_lock())) return;
+    if ((res = portres_pool_find_token( pool, token )))
+    {
+        if (err) portres_pool_remove( pool, res );
+        else res->owner = 0;
+    }
+    portres_unlock();
 }
 
 static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USHORT count, ULONG64 *token )
 {
     USHORT start = portres_ntohs( start_net );
-    struct portres_reservation res = { 0 }, *added;
-    struct portres_pool *pool;
+    struct portres_reservation res = { 0 };
     ULONG err;
 
     if (!portres_range_valid( start, count ) || !token || IsBadWritePtr( token, sizeof(*token) ))
         err = ERROR_INVALID_PARAMETER;
     else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
-    /* the slow scan of the port tables and the test binds before the lock;
-     * under it only the pool is checked again */
-    else if (ports_in_use( proto, start, count )) err = ERROR_SHARING_VIOLATION;
-    else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
+    /* the in-use check of runtime acquires (test binds, the kernel's socket
+     * lists) before any lock; under the pool lock only the pool is checked */
+    else if (portres_block_in_use( sockapi(), proto, start, count )) err = ERROR_SHARING_VIOLATION;
+    else if (!portres_store_begin()) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        if (portres_find_conflict( pool, proto, start, count )) err = ERROR_SHARING_VIOLATION;
-        else
+        /* the pool first (it may be full), then the registry and the
+         * journal, outside the pool lock */
+        if (!(err = add_pending( proto, start, count, &res )))
         {
-            res.token = portres_pool_new_token( pool, TRUE );
-            res.start = start;
-            res.count = count;
-            res.proto = proto;
-            res.persistent = 1;
-            res.pid = GetCurrentProcessId();
-            /* the pool first (it may be full), then the registry and the
-             * journal; a crash in between leaves an abandoned mutex, and
-             * the repair reloads the pool from the registry */
-            if (!(added = portres_pool_add( pool, &res ))) err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
-            else if ((err = portres_store_add( &res ))) portres_pool_remove( pool, added );
+            err = portres_store_add( &res );
+            end_pending( res.token, err );
             if (!err) *token = res.token;
         }
-        portres_unlock();
+        portres_store_end();
     }
     TRACE( "%s (%u, %u, %p) -> %lu, token %#llx\n", proto_names[proto], start, count, token, err,
            (unsigned long long)res.token );
@@ -159,18 +134,30 @@ static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USH
 static ULONG delete_reservation( enum portres_proto proto, USHORT start_net, USHORT count )
 {
     USHORT start = portres_ntohs( start_net );
-    struct portres_reservation *res;
+    struct portres_reservation *res, found = { 0 };
     struct portres_pool *pool;
-    ULONG err;
+    ULONG err = NO_ERROR;
 
     if (!portres_range_valid( start, count )) err = ERROR_INVALID_PARAMETER;
     else if (!portres_is_admin()) err = ERROR_ACCESS_DENIED;
-    else if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
+    else if (!portres_store_begin()) err = ERROR_NOT_ENOUGH_MEMORY;
     else
     {
-        if (!(res = find_persistent( pool, proto, start, count ))) err = ERROR_NOT_FOUND;
-        else if (!(err = portres_store_delete( res ))) portres_pool_remove( pool, res );
-        portres_unlock();
+        if (!(pool = portres_lock_fresh())) err = ERROR_NOT_ENOUGH_MEMORY;
+        else
+        {
+            if ((res = find_persistent( pool, proto, start, count ))) found = *res;
+            else err = ERROR_NOT_FOUND;
+            portres_unlock();
+        }
+        /* off the disk outside the pool lock (the block stays reserved
+         * meanwhile), then out of the pool */
+        if (!err && !(err = portres_store_delete( &found )) && (pool = portres_lock()))
+        {
+            if ((res = portres_pool_find_token( pool, found.token ))) portres_pool_remove( pool, res );
+            portres_unlock();
+        }
+        portres_store_end();
     }
     TRACE( "%s (%u, %u) -> %lu\n", proto_names[proto], start, count, err );
     return err;

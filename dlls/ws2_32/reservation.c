@@ -221,6 +221,8 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     if (!wildcard)
     {
         /* a specific block: no bound port (here), no reservation (under the lock) */
+        const struct portres_sockapi test_api = { builtin.socket, builtin.bind, builtin.setsockopt,
+                                                  builtin.closesocket };
         const struct portres_pool *view = portres_pool_view();
 
         if (view && portres_pool_any_reserved( view, proto, start, start + count - 1, NULL ))
@@ -235,16 +237,9 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
                 return err;
             }
         }
-        for (unsigned int i = 0; i < count; i++)
-            if (!port_is_free( NULL, proto, start + i ))
-            {
-                TRACE( "port %u is bound\n", start + i );
-                return WSAEADDRINUSE;
-            }
-        /* a connection whose port the kernel chose passes the test bind */
-        if (proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count ))
+        if (portres_block_in_use( &test_api, proto, start, count ))
         {
-            TRACE( "%u+%u: a TCP connection holds a port of it\n", start, count );
+            TRACE( "%u+%u: a socket holds a port of it\n", start, count );
             return WSAEADDRINUSE;
         }
     }
@@ -304,6 +299,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
 static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 token )
 {
     struct portres_reservation *res = portres_pool_find_token( pool, token );
+    int alive;
 
     if (!res || res->persistent) return res;
     if (!portres_is_self( res->owner ) && !portres_owner_alive( res->owner ))
@@ -311,7 +307,10 @@ static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 
         portres_pool_remove_owner( pool, res->owner );
         return NULL;
     }
-    if (portres_socket_alive( res )) return res;
+    /* this process's own: its watch's event, without opening it by name */
+    if ((alive = portres_is_self( res->owner ) ? watch_alive( res->socket ) : -1) < 0)
+        alive = portres_socket_alive( res );
+    if (alive) return res;
     portres_pool_remove( pool, res );  /* its socket's last handle is closed */
     return NULL;
 }

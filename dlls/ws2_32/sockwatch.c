@@ -221,6 +221,22 @@ UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
     return id;
 }
 
+/* watch_alive: 1 while the socket of this process's watch id (from
+ * watch_socket) has a handle open, 0 once its last handle is closed (the
+ * watch's event is signalled, as portres_socket_alive sees it from any
+ * process), -1 if this process has no such watch (never set up, or done
+ * with).  One wineserver round trip, on the event this process holds. */
+int watch_alive( UINT64 id )
+{
+    int ret = -1;
+
+    AcquireSRWLockShared( &watch_lock );
+    for (unsigned int i = 0; i < watch_count; i++)
+        if (watches[i]->id == id) ret = WaitForSingleObject( watches[i]->event, 0 ) != WAIT_OBJECT_0;
+    ReleaseSRWLockShared( &watch_lock );
+    return ret;
+}
+
 /* socket_closing: s (host value) is being closed by closesocket; TRUE if
  * this is its last handle (its reservations end now).  Either way the
  * handle value s no longer names the watched socket.  When it is the last

@@ -115,6 +115,7 @@ void socket_created( SOCKET s );
 /* sockwatch.c */
 typedef void (*sockwatch_gone_fn)( UINT64 watch, SOCKET s );
 UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone );
+int watch_alive( UINT64 id );
 BOOL socket_closing( SOCKET s, HANDLE *closed );
 void unwatch_handle( SOCKET s );
 

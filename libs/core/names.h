@@ -20,12 +20,13 @@
 /* wineserver objects: the pool section and its mutex (shared.c), one
  * event per owner process (its lifetime is the owner's), one per watched
  * socket (ws2_32 sockwatch.c: owner's process id, watch id), and the
- * store's section (store.c) */
+ * store's section and mutex (store.c) */
 #define PORTRES_POOL_SECTION_NAME  "Global\\portres-pool-1"
 #define PORTRES_POOL_MUTEX_NAME    "Global\\portres-mutex-1"
 #define PORTRES_OWNER_EVENT_FMT    "Global\\portres-owner-1-%lu"
 #define PORTRES_SOCKET_EVENT_FMT   "Global\\portres-sock-1-%lu-%llu"
 #define PORTRES_STORE_SECTION_NAME "Global\\portres-store-1"
+#define PORTRES_STORE_MUTEX_NAME   "Global\\portres-store-mutex-1"
 
 /* the persistent store under HKEY_LOCAL_MACHINE (64-bit view): one value
  * per reservation in \Tcp and \Udp ("START-END" = "0xTOKEN", regvalue.c),

@@ -217,12 +217,28 @@ unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t own
 }
 
 /* portres_pool_remove_persistent: drop every persistent reservation (before
- * reloading them from the registry); returns how many */
+ * reloading them from the registry) but the pending ones, which are not in
+ * the registry yet (portres_res_pending); returns how many */
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
 {
     unsigned int n = 0;
     for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && pool->res[i].persistent)
+        if (pool->res[i].token && pool->res[i].persistent && !portres_res_pending( &pool->res[i] ))
+        {
+            portres_pool_remove( pool, &pool->res[i] );
+            n++;
+        }
+    return n;
+}
+
+/* portres_pool_remove_pending: drop the pending persistent reservations of
+ * owner (portres_res_pending), whose process ended in the middle of their
+ * creation; returns how many.  Owner 0 and PORTRES_OWNER_ACTIVE have none. */
+unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner )
+{
+    unsigned int n = 0;
+    for (uint32_t i = used_slots( pool ); i-- > 0;)
+        if (pool->res[i].token && portres_res_pending( &pool->res[i] ) && pool->res[i].owner == owner)
         {
             portres_pool_remove( pool, &pool->res[i] );
             n++;

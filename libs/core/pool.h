@@ -29,6 +29,15 @@
  * persistent = 1 but not administered */
 #define PORTRES_OWNER_ACTIVE 0xffffffffu
 
+/* a persistent reservation being created: persistent = 1 and the owner id
+ * of the process writing it to the registry, outside the pool lock, in
+ * its owner field (neither 0 nor PORTRES_OWNER_ACTIVE).  It holds its ports
+ * like any persistent reservation, but is not yet found by Lookup, stays
+ * when the persistent part is reloaded, and goes with its writer's process
+ * (portres_pool_remove_pending) [dec] */
+#define portres_res_pending( res ) \
+    ((res)->persistent && (res)->owner && (res)->owner != PORTRES_OWNER_ACTIVE)
+
 /* a bitmap of all ports, one bit each */
 #define PORTRES_BITMAP_BYTES (65536 / 8)
 
@@ -71,6 +80,7 @@ int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_prot
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
                                uint32_t last, const uint8_t *except );
 int portres_port_list_parse( const char *text, uint8_t *bitmap );
+int portres_proc_net_has_port( const char *text, int tcp, uint16_t first, uint16_t last );
 struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool, enum portres_proto proto,
                                                        uint16_t start, uint16_t count );
 struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token );
@@ -82,6 +92,7 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
 unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner );
 unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket );
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool );
+unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner );
 unsigned int portres_pool_repair( struct portres_pool *pool );
 struct portres_reservation *portres_pool_next( const struct portres_pool *pool,
                                                const struct portres_reservation *prev );

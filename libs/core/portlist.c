@@ -1,8 +1,10 @@
 /*
  * The kernel's port list notation, "8080,9000-9010" (the format of
- * net.ipv4.ip_local_reserved_ports), as a bitmap of 65536 ports
+ * net.ipv4.ip_local_reserved_ports), as a bitmap of 65536 ports, and the
+ * kernel's socket lists (/proc/net/tcp, tcp6, udp, udp6)
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "pool.h"
@@ -40,4 +42,29 @@ int portres_port_list_parse( const char *text, uint8_t *bitmap )
         while (*p == ' ' || *p == '\t' || *p == '\n') p++;
     }
     return 1;
+}
+
+/* portres_proc_net_has_port: 1 if a socket line of text, the contents of
+ * /proc/net/tcp, tcp6, udp or udp6 ("sl: local_address:PORT rem_address
+ * st ...", hexadecimal; the first line is the header), has its local port
+ * in first..last (host order), else 0.  With tcp set, sockets in TIME_WAIT
+ * (06) or CLOSE (07) hold nothing and are skipped; a UDP socket's state
+ * (07 when not connected) does not matter.  NULL text: 0. */
+int portres_proc_net_has_port( const char *text, int tcp, uint16_t first, uint16_t last )
+{
+    if (!text) return 0;
+    for (const char *line = strchr( text, '\n' ); line && line[1]; line = strchr( line + 1, '\n' ))
+    {
+        const char *colon = strchr( line + 1, ':' ), *local, *state, *end = strchr( line + 1, '\n' );
+        unsigned int port, st;
+
+        /* "sl:" then "address:port" then "address:port st" */
+        if (!colon || !(local = strchr( colon + 1, ':' )) || (end && local > end)) continue;
+        if (sscanf( local + 1, "%x", &port ) != 1 || port < first || port > last) continue;
+        if (!tcp) return 1;
+        if (!(state = strchr( local + 1, ' ' )) || !(state = strchr( state + 1, ' ' )) || (end && state > end)) continue;
+        if (sscanf( state + 1, "%x", &st ) != 1 || st == 6 || st == 7) continue;
+        return 1;
+    }
+    return 0;
 }

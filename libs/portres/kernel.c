@@ -125,23 +125,68 @@ const uint8_t *portres_kernel_reserved_ports( void )
     return view && view->have_reserved ? view->reserved : NULL;
 }
 
-/* TRUE if a line of /proc/net/tcp or tcp6 ("sl local_address:PORT
- * rem_address st ...", hex) has a local port in start..start+count-1 and
- * is not in TIME_WAIT (06) or CLOSE (07) */
-static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
+/* the contents of a file of /proc/net (read through the Windows side:
+ * the wineserver's network namespace, which is Wine's), NUL-terminated,
+ * to be freed; NULL if it cannot be read */
+static char *read_proc_net( const WCHAR *path )
 {
-    for (const char *line = strchr( text, '\n' ); line && line[1]; line = strchr( line + 1, '\n' ))
-    {
-        const char *colon = strchr( line + 1, ':' ), *local, *state;
-        unsigned int port, st;
+    HANDLE file = CreateFileW( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+    DWORD size = 0, done, cap = 1 << 16;
+    char *buf = NULL, *grown;
+    BOOL ok = FALSE;
 
-        if (!colon || !(local = strchr( colon + 1, ':' ))) continue;  /* "sl:" then "address:port" */
-        if (sscanf( local + 1, "%x", &port ) != 1) continue;
-        if (!(state = strchr( local + 1, ' ' )) || !(state = strchr( state + 1, ' ' ))) continue;
-        if (sscanf( state + 1, "%x", &st ) != 1 || st == 6 || st == 7) continue;
-        if (port >= start && port - start < count) return TRUE;
+    if (file == INVALID_HANDLE_VALUE) return NULL;
+    while (cap <= (1 << 24) && (grown = realloc( buf, cap + 1 )))
+    {
+        buf = grown;
+        if (!ReadFile( file, buf + size, cap - size, &done, NULL )) break;
+        if (!done) { ok = TRUE; break; }
+        size += done;
+        if (size == cap) cap *= 2;
     }
-    return FALSE;
+    CloseHandle( file );
+    if (!ok)
+    {
+        free( buf );
+        return NULL;
+    }
+    buf[size] = 0;
+    return buf;
+}
+
+/* portres_proc_ports_in_use: TRUE if a socket of proto of the host holds
+ * a port of start..start+count-1 (host order) according to the kernel's
+ * lists, /proc/net/tcp and tcp6 (TIME_WAIT and CLOSE skipped) or udp and
+ * udp6.  Every bound UDP socket is listed there, and every TCP socket that
+ * listens or is connected (a TCP socket that is only bound is not).
+ * *read (if not NULL) is set to FALSE when a file cannot be read: the
+ * answer is then incomplete.  One read of two files: about 0.8 ms for UDP
+ * under Wine 8.0, but 10-15 ms for TCP on a host whose established-hash
+ * table is large (the kernel walks all of it for each file). */
+BOOL portres_proc_ports_in_use( enum portres_proto proto, USHORT start, USHORT count, BOOL *read )
+{
+    static const WCHAR *const files[PORTRES_PROTO_COUNT][2] =
+    {
+        { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" },
+        { L"Z:\\proc\\net\\udp", L"Z:\\proc\\net\\udp6" },
+    };
+    BOOL found = FALSE;
+
+    if (read) *read = TRUE;
+    if (!count) return FALSE;
+    for (unsigned int i = 0; i < 2 && !found; i++)
+    {
+        char *text = read_proc_net( files[proto][i] );
+
+        if (!text)
+        {
+            if (read) *read = FALSE;
+            continue;
+        }
+        found = portres_proc_net_has_port( text, proto == PORTRES_TCP, start, start + count - 1 );
+        free( text );
+    }
+    return found;
 }
 
 /* portres_tcp_ports_in_use: TRUE if a TCP socket of the host (a connection
@@ -155,37 +200,11 @@ static BOOL proc_net_has_port( const char *text, USHORT start, USHORT count )
  * made before the range was narrowed by sysctl is missed.) */
 BOOL portres_tcp_ports_in_use( USHORT start, USHORT count )
 {
-    static const WCHAR *const files[] = { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" };
     uint32_t first, last, end = (uint32_t)start + count - 1;
-    BOOL found = FALSE;
 
     portres_kernel_ephemeral_range( &first, &last );
     if (end < first || start > last) return FALSE;
     if (start < first) start = first;
     if (end > last) end = last;
-    count = end - start + 1;
-
-    for (unsigned int i = 0; i < ARRAYSIZE(files) && !found; i++)
-    {
-        HANDLE file = CreateFileW( files[i], GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING,
-                                   0, NULL );
-        DWORD size = 0, done, cap = 1 << 16;
-        char *buf = NULL, *grown;
-
-        if (file == INVALID_HANDLE_VALUE) continue;
-        while (cap <= (1 << 24) && (grown = realloc( buf, cap + 1 )))
-        {
-            buf = grown;
-            if (!ReadFile( file, buf + size, cap - size, &done, NULL ) || !done) break;
-            size += done;
-            if (size == cap) cap *= 2;
-        }
-        CloseHandle( file );
-        if (!buf) continue;
-        buf[size] = 0;
-        found = proc_net_has_port( buf, start, count );
-        free( buf );
-    }
-    return found;
+    return portres_proc_ports_in_use( PORTRES_TCP, start, end - start + 1, NULL );
 }
-

@@ -1,6 +1,6 @@
 /*
  * The kernel view (kernel.c): the Linux kernel's ephemeral port range and
- * reserved ports, and the TCP ports its sockets hold, as Wine's processes
+ * reserved ports, and the ports its sockets hold, as Wine's processes
  * can read them.  Ports in host byte order.
  */
 
@@ -15,5 +15,6 @@ void portres_kernel_ephemeral_range( uint32_t *first, uint32_t *last );
 const uint8_t *portres_kernel_reserved_ports( void );
 void portres_kernel_refresh( void );
 BOOL portres_tcp_ports_in_use( USHORT start, USHORT count );
+BOOL portres_proc_ports_in_use( enum portres_proto proto, USHORT start, USHORT count, BOOL *read );
 
 #endif /* PORTRES_KERNEL_H */

@@ -9,11 +9,16 @@
  * SO_EXCLUSIVEADDRUSE, so the TCP test socket does.  A native Linux socket
  * that set SO_REUSEADDR itself and is bound but neither listening nor
  * connected stays invisible: Linux lists it nowhere a PE program can read.
+ *
+ * A block's check (portres_block_in_use) reads the kernel's socket lists
+ * instead where they see everything a test bind sees and cost less: the
+ * UDP lists for UDP blocks of a few ports or more.
  */
 
 #include <ws2tcpip.h>
 
 #include "portcheck.h"
+#include "kernel.h"
 
 /* portres_port_is_free: 1 if no socket of the host holds port (host order)
  * of proto, 0 if one does; 1 as well when no test socket can be made (the
@@ -44,4 +49,38 @@ int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto 
         return 1;
     api->closesocket( s );
     return !ret;
+}
+
+/* UDP blocks of this many ports or more are checked in /proc/net/udp and
+ * udp6 (one read of both, about 0.8 ms under Wine 8.0) instead of by test
+ * binds (about 0.3 ms each) */
+#define UDP_LIST_MIN_PORTS 4
+
+/* portres_block_in_use: TRUE if a socket of the host holds a port of
+ * start..start+count-1 (host order) of proto: the in-use check of runtime
+ * acquires and persistent creates (behaviour §2, §3), made before the
+ * pool lock.
+ *
+ * UDP, UDP_LIST_MIN_PORTS ports or more: /proc/net/udp and udp6, which
+ * list every bound UDP socket, Wine's and native ones; test binds if they
+ * cannot be read.  Else a test bind of each port through api (none when
+ * api is NULL), and for TCP also /proc/net/tcp and tcp6 for the part of
+ * the block inside the kernel's ephemeral range, where a connection whose
+ * port the kernel chose passes the test bind (portres_tcp_ports_in_use).
+ * A TCP socket that is only bound shows in no list: only its test bind
+ * finds it, so TCP blocks cost a test bind per port. */
+BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                           uint16_t count )
+{
+    BOOL read = FALSE;
+
+    if (proto == PORTRES_UDP && count >= UDP_LIST_MIN_PORTS)
+    {
+        BOOL used = portres_proc_ports_in_use( proto, start, count, &read );
+        if (used || read) return used;
+    }
+    if (api)
+        for (unsigned int i = 0; i < count; i++)
+            if (!portres_port_is_free( api, proto, start + i )) return TRUE;
+    return proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count );
 }

@@ -1,5 +1,6 @@
 /*
- * Is a port bound?  A test bind, shared by both DLLs.
+ * Is a port bound?  A test bind, and a block's in-use check, shared by
+ * both DLLs.
  */
 
 #ifndef PORTRES_PORTCHECK_H
@@ -20,5 +21,7 @@ struct portres_sockapi
 };
 
 int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto proto, uint16_t port );
+BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                           uint16_t count );
 
 #endif /* PORTRES_PORTCHECK_H */

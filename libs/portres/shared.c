@@ -66,17 +66,10 @@ fail:
     return FALSE;
 }
 
-/* portres_lock: take the pool mutex and return the pool, set up on first
- * use with the registry's persistent reservations (after replaying the
- * journal, store.c), repaired if its last holder died inside the lock.
- * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
- * sees the registry's hand edits. */
-struct portres_pool *portres_lock( void )
+/* the pool mutex was waited for with result ret: the pool, repaired if
+ * its last holder died inside the lock, set up if new; NULL on failure */
+static struct portres_pool *locked( DWORD ret )
 {
-    DWORD ret;
-
-    if (!open_pool()) return NULL;
-    ret = WaitForSingleObject( pool_mutex, INFINITE );
     if (ret == WAIT_ABANDONED)
     {
         unsigned int dropped = portres_pool_repair( pool_view );
@@ -100,8 +93,44 @@ struct portres_pool *portres_lock( void )
     return pool_view;
 }
 
-/* drop the runtime reservations of every owner whose
- * process has ended; pool locked.  One round trip per distinct owner. */
+/* portres_lock: take the pool mutex and return the pool, set up on first
+ * use with the registry's persistent reservations (after replaying the
+ * journal, store.c), repaired if its last holder died inside the lock.
+ * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
+ * sees the registry's hand edits. */
+struct portres_pool *portres_lock( void )
+{
+    if (!open_pool()) return NULL;
+    return locked( WaitForSingleObject( pool_mutex, INFINITE ) );
+}
+
+/* portres_lock_unless: portres_lock, unless event is signalled first: then
+ * *signalled is TRUE, the pool is not locked and NULL is returned.  One
+ * wait for both, so the look at event costs no wineserver round trip of
+ * its own (portres_lock_fresh's registry notification). */
+struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled )
+{
+    HANDLE handles[2];
+    DWORD ret;
+
+    *signalled = FALSE;
+    if (!open_pool()) return NULL;
+    handles[0] = event;
+    handles[1] = pool_mutex;
+    ret = WaitForMultipleObjects( 2, handles, FALSE, INFINITE );
+    if (ret == WAIT_OBJECT_0)
+    {
+        *signalled = TRUE;
+        return NULL;
+    }
+    if (ret == WAIT_OBJECT_0 + 1) ret = WAIT_OBJECT_0;
+    else if (ret == WAIT_ABANDONED_0 + 1) ret = WAIT_ABANDONED;
+    else if (ret != WAIT_FAILED) ret = WAIT_FAILED;
+    return locked( ret );
+}
+
+/* drop the runtime and pending persistent reservations of every owner
+ * whose process has ended; pool locked.  One round trip per distinct owner. */
 static unsigned int reclaim_dead( struct portres_pool *pool )
 {
     const struct portres_reservation *res;
@@ -112,9 +141,10 @@ static unsigned int reclaim_dead( struct portres_pool *pool )
     {
         DWORD owner = res->owner;
 
-        if (res->persistent || owner == last_alive || portres_is_self( owner )) continue;
+        if ((res->persistent && !portres_res_pending( res )) || owner == last_alive || portres_is_self( owner ))
+            continue;
         if (portres_owner_alive( owner )) last_alive = owner;
-        else reclaimed += portres_pool_remove_owner( pool, owner );
+        else reclaimed += portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );
     }
     if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
     return reclaimed;
@@ -218,8 +248,8 @@ BOOL portres_socket_alive( const struct portres_reservation *res )
 
 /* portres_find_conflict: first reservation of proto overlapping the block
  * start..start+count-1 (host order), after reclaiming the reservations of
- * dead owners and closed sockets found on the way; pool locked.  NULL if
- * none. */
+ * dead owners (runtime and pending persistent ones) and closed sockets
+ * found on the way; pool locked.  NULL if none. */
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count )
 {
@@ -230,10 +260,10 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
         DWORD owner = res->owner;
         unsigned int reclaimed;
 
-        if (res->persistent) return res;
+        if (res->persistent && !portres_res_pending( res )) return res;
         if (!portres_owner_alive( owner ))
         {
-            reclaimed = portres_pool_remove_owner( pool, owner );
+            reclaimed = portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );
             TRACE( "reclaimed %u reservations of dead owner %lu\n", reclaimed, owner );
         }
         else if (portres_socket_alive( res )) return res;
@@ -256,6 +286,7 @@ void portres_shared_detach( void )
     if (self_owner && (pool = portres_lock()))
     {
         portres_pool_remove_owner( pool, self_owner );
+        portres_pool_remove_pending( pool, self_owner );
         portres_unlock();
     }
     if (owner_event) CloseHandle( owner_event );

@@ -17,6 +17,7 @@
 #define portres_htons( x ) ((USHORT)__builtin_bswap16( x ))
 
 struct portres_pool *portres_lock( void );
+struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled );
 void portres_unlock( void );
 const struct portres_pool *portres_pool_view( void );
 DWORD portres_self_owner( struct portres_pool *pool );

@@ -58,6 +58,7 @@ struct store_shared
 static struct store_shared *store_shared;
 static HKEY notify_key;
 static HANDLE notify_event;
+static HANDLE store_mutex;
 
 /* open (create = TRUE: create, volatile for active) a key of the store;
  * returns a Win32 error */
@@ -152,8 +153,9 @@ static BOOL arm_notify( void )
 /* portres_lock_fresh: portres_lock, and the pool's persistent part (the
  * persistent and active exclusions, the dynamic ranges) reloaded from the
  * registry if it was changed by hand since the last change made through
- * portres.  One wineserver round trip more than portres_lock when nothing
- * changed; NULL if the pool cannot be opened.  Source: issue 8 (item 3),
+ * portres.  No wineserver round trip more than portres_lock when nothing
+ * changed (one wait for the lock and the notification); NULL if the pool
+ * cannot be opened.  Source: issue 8 (item 3),
  * this project's decision. */
 struct portres_pool *portres_lock_fresh( void )
 {
@@ -162,8 +164,14 @@ struct portres_pool *portres_lock_fresh( void )
     struct store_shared *shared;
     FILETIME times[KEY_COUNT];
 
+    if (armed)
+    {
+        BOOL changed;
+
+        /* the usual case: the lock, and the notification not signalled */
+        if ((pool = portres_lock_unless( notify_event, &changed )) || !changed) return pool;
+    }
     if (!(pool = portres_lock())) return NULL;
-    if (armed && WaitForSingleObject( notify_event, 0 ) == WAIT_TIMEOUT) return pool;
     /* first call of the process, or the registry was changed: by us or by hand? */
     armed = arm_notify();
     read_times( times );
@@ -203,6 +211,10 @@ static void load_key( struct portres_pool *pool, enum portres_proto proto, BOOL 
             WARN( "skipping malformed %s%ls value %s=%s\n", active ? "active " : "", proto_keys[proto], name, data );
         else
         {
+            struct portres_reservation *pending = portres_pool_find_token( pool, res.token );
+
+            /* a create written but not yet made administered in the pool */
+            if (pending && portres_res_pending( pending )) continue;
             if (active) res.owner = PORTRES_OWNER_ACTIVE;
             if (!portres_pool_add( pool, &res ))
                 WARN( "skipping conflicting %s%ls value %s=%s\n", active ? "active " : "", proto_keys[proto],
@@ -504,8 +516,49 @@ static LONGLONG snapshot_size( void )
 
 /* --- changes --------------------------------------------------------------- */
 
+/* portres_store_begin: take the store mutex, which orders the changes of
+ * the registry list and the journal (their Generation) between processes
+ * and is held across them instead of the pool mutex, so that a registry
+ * write and the journal's fsync hold up no acquire, bind or release.
+ * Order: the store mutex, then the pool mutex, never the other way.  When
+ * its last holder died in the middle of a change, the pool's persistent
+ * part is loaded again from the registry (the registry is the truth, as
+ * after a death inside the pool lock).  FALSE if it cannot be taken. */
+BOOL portres_store_begin( void )
+{
+    struct portres_pool *pool;
+    HANDLE mutex;
+    DWORD ret;
+
+    if (!store_mutex)
+    {
+        if (!(mutex = CreateMutexW( NULL, FALSE, PORTRES_W(PORTRES_STORE_MUTEX_NAME) ))) return FALSE;
+        if (InterlockedCompareExchangePointer( &store_mutex, mutex, NULL )) CloseHandle( mutex );
+    }
+    ret = WaitForSingleObject( store_mutex, INFINITE );
+    if (ret == WAIT_ABANDONED)
+    {
+        WARN( "a process died changing the registry: reloading the persistent reservations\n" );
+        if ((pool = portres_lock()))
+        {
+            portres_store_reload( pool );
+            record_times();
+            portres_unlock();
+        }
+    }
+    else if (ret != WAIT_OBJECT_0) return FALSE;
+    return TRUE;
+}
+
+/* portres_store_end: release the store mutex taken by portres_store_begin */
+void portres_store_end( void )
+{
+    ReleaseMutex( store_mutex );
+}
+
 /* write one change into the registry (value and Generation) and the
- * journal, durably; pool locked.  On failure puts the registry back and
+ * journal, durably; store mutex held (portres_store_begin), pool not
+ * locked.  On failure puts the registry back and
  * returns the Win32 error (the registry's, or the journal's, e.g.
  * ERROR_DISK_FULL). */
 static LONG store_change( struct portres_journal_entry *e )
@@ -560,7 +613,7 @@ static LONG store_change( struct portres_journal_entry *e )
 }
 
 /* portres_store_add: make the persistent reservation res durable (registry
- * and journal); pool locked.  Returns a Win32 error (the registry's or the
+ * and journal); store mutex held (portres_store_begin), pool not locked.  Returns a Win32 error (the registry's or the
  * file system's, e.g. ERROR_DISK_FULL); on error nothing was changed. */
 LONG portres_store_add( const struct portres_reservation *res )
 {
@@ -593,15 +646,23 @@ LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT c
     LONG err;
 
     if (!portres_dynamic_range_valid( start, count )) return ERROR_INVALID_PARAMETER;
-    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
+    if (!portres_store_begin()) return ERROR_NOT_ENOUGH_MEMORY;
+    if (!(pool = portres_lock_fresh()))
+    {
+        portres_store_end();
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
     e.old_start = pool->dyn_first[proto];
     e.old_count = pool->dyn_count[proto];
-    if (!(err = store_change( &e )))
+    portres_unlock();
+    /* the registry and the journal outside the pool lock */
+    if (!(err = store_change( &e )) && (pool = portres_lock()))
     {
         pool->dyn_first[proto] = start;
         pool->dyn_count[proto] = count;
+        portres_unlock();
     }
-    portres_unlock();
+    portres_store_end();
     return err;
 }
 

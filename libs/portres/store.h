@@ -14,6 +14,8 @@
 struct portres_pool *portres_lock_fresh( void );
 void portres_store_init( struct portres_pool *pool );
 void portres_store_reload( struct portres_pool *pool );
+BOOL portres_store_begin( void );
+void portres_store_end( void );
 LONG portres_store_add( const struct portres_reservation *res );
 LONG portres_store_delete( const struct portres_reservation *res );
 LONG portres_store_active( const struct portres_reservation *res, BOOL add );

@@ -5,20 +5,34 @@
  * "us_per_op X" (mean microseconds per operation, QueryPerformanceCounter).
  *
  *   bind N          bind(port 0)+closesocket of a TCP socket (socket() untimed)
+ *   sockbind N [BASE]  socket+bind+closesocket of a TCP socket on a free
+ *                   port BASE..BASE+199 (default 48800): B2's baseline
  *   connect N       loopback TCP connect with its implicit bind (+accept, close)
  *   mutex N         WaitForSingleObject+ReleaseMutex of an uncontended named mutex
- *   acquire N       SIO_ACQUIRE_PORT_RESERVATION of one specific port + release
+ *   acquire N [BASE]  SIO_ACQUIRE_PORT_RESERVATION of one specific TCP port
+ *                   in BASE..BASE+199 (default 48800) + release
  *   wildcard N      wildcard SIO_ACQUIRE_PORT_RESERVATION of 100 ports + release
- *   persistent N    Create+Lookup+DeletePersistentTcpPortReservation of one port
+ *   block N tcp|udp START  specific acquire of the 1000 ports from START + release
+ *   persistent N [BASE]  Create+Lookup+DeletePersistentTcpPortReservation of
+ *                   one port in BASE..BASE+199 (default 48800)
  *
  * Helper modes, run in the background by the driver until it kills them:
  *   hold K          acquire K runtime reservations of 10 ports, print "ready"
  *   holdlow K       the same, as specific blocks from 33000 up: inside the
  *                   range the Linux kernel picks ephemeral ports from
  *   sockets K       bind K TCP sockets to 127.0.0.1 port 0, print "ready"
+ *   bigloop K tcp|udp START  print "ready", then acquire and release the
+ *                   1000 ports from START K times
+ *   testbinds K START  print "ready", then K times the test binds of a TCP
+ *                   acquire of the 1000 ports from START (dual-stack socket,
+ *                   two options, bind, closesocket), without reserving: the
+ *                   wineserver load of "bigloop K tcp START" without its locks
+ *   idle K          print "ready" and do nothing for K seconds (B6's baseline
+ *                   background; the driver's keeper of the wineserver)
  *   fill K / clear K  create / delete K persistent one-port reservations
  *
- * Ports: specific ones in 48800-48999 and 20000-21999 (fill); loopback only.
+ * Ports: specific ones in 48800-48999 (or BASE..BASE+199), 20000-21999
+ * (fill) and the 1000-port blocks given; loopback only.
  */
 
 #include <winsock2.h>
@@ -59,6 +73,22 @@ static int bench_bind( int n )
         total += now_us() - t0;
     }
     report( total, n );
+    return 0;
+}
+
+static int bench_sockbind( int n, int base )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    double t0 = now_us();
+
+    for (int i = 0; i < n; i++)
+    {
+        SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+        addr.sin_port = htons( base + i % 200 );
+        if (bind( s, (struct sockaddr *)&addr, sizeof(addr) )) return printf( "bind failed %d\n", WSAGetLastError() );
+        closesocket( s );
+    }
+    report( now_us() - t0, n );
     return 0;
 }
 
@@ -116,64 +146,77 @@ static int acquire_release( SOCKET s, USHORT start, USHORT count )
     return 0;
 }
 
-static int bench_acquire( int n, int wildcard )
+static int bench_acquire( int n, int wildcard, int base )
 {
     SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
     double t0 = now_us();
     int err;
 
     for (int i = 0; i < n; i++)
-        if ((err = wildcard ? acquire_release( s, 0, 100 ) : acquire_release( s, 48800 + i % 200, 1 )))
+        if ((err = wildcard ? acquire_release( s, 0, 100 ) : acquire_release( s, base + i % 200, 1 )))
             return printf( "acquire failed %d\n", err );
     report( now_us() - t0, n );
     closesocket( s );
     return 0;
 }
 
-/* lockhold N: N one-port acquire+release pairs (48900), printing the
- * mean and the worst pair in microseconds: run beside "big" to see how
- * long another process's large acquire holds everyone up */
-static int bench_lockhold( int n )
+/* block N PROTO START: N acquire+release pairs of the 1000 ports from START */
+static int bench_block( int n, const char *proto, int start )
 {
-    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
-    double total = 0, worst = 0;
-    int err;
-
-    for (int i = 0; i < n; i++)
-    {
-        double t0 = now_us(), t;
-        if ((err = acquire_release( s, 48900, 1 ))) return printf( "acquire failed %d\n", err );
-        t = now_us() - t0;
-        total += t;
-        if (t > worst) worst = t;
-        Sleep( 1 );
-    }
-    printf( "lockhold: mean %.0f us, worst %.0f us over %d pairs\n", total / n, worst, n );
-    closesocket( s );
-    return 0;
-}
-
-/* big N: N acquire+release pairs of the specific block 30000-31999 (TCP) */
-static int bench_big( int n )
-{
-    SOCKET s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    SOCKET s = strcmp( proto, "udp" ) ? socket( AF_INET, SOCK_STREAM, IPPROTO_TCP )
+                                      : socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
     double t0 = now_us();
     int err;
 
     for (int i = 0; i < n; i++)
-        if ((err = acquire_release( s, 30000, 2000 ))) return printf( "acquire failed %d\n", err );
-    printf( "big: %.0f us per 2000-port acquire+release\n", (now_us() - t0) / n );
+        if ((err = acquire_release( s, start, 1000 ))) return printf( "acquire failed %d\n", err );
+    report( now_us() - t0, n );
     closesocket( s );
     return 0;
 }
 
-static int bench_persistent( int n )
+/* bigloop K PROTO START: the background of B6 */
+static int bigloop( int k, const char *proto, int start )
+{
+    SOCKET s = strcmp( proto, "udp" ) ? socket( AF_INET, SOCK_STREAM, IPPROTO_TCP )
+                                      : socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+    int err;
+
+    printf( "ready\n" );
+    fflush( stdout );
+    for (int i = 0; i < k; i++)
+        if ((err = acquire_release( s, start, 1000 ))) return printf( "bigloop: acquire failed %d\n", err );
+    return 0;
+}
+
+/* testbinds K START: B6's control background */
+static int testbinds( int k, int start )
+{
+    DWORD off = 0, on = 1;
+
+    printf( "ready\n" );
+    fflush( stdout );
+    for (int i = 0; i < k; i++)
+        for (int port = start; port < start + 1000; port++)
+        {
+            struct sockaddr_in6 addr = { .sin6_family = AF_INET6, .sin6_port = htons( port ) };
+            SOCKET s = socket( AF_INET6, SOCK_STREAM, IPPROTO_TCP );
+
+            setsockopt( s, IPPROTO_IPV6, IPV6_V6ONLY, (char *)&off, sizeof(off) );
+            setsockopt( s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&on, sizeof(on) );
+            bind( s, (struct sockaddr *)&addr, sizeof(addr) );
+            closesocket( s );
+        }
+    return 0;
+}
+
+static int bench_persistent( int n, int base )
 {
     double t0 = now_us();
 
     for (int i = 0; i < n; i++)
     {
-        USHORT port = htons( 48800 + i % 200 );
+        USHORT port = htons( base + i % 200 );
         ULONG64 token, found;
         ULONG err;
 
@@ -239,6 +282,8 @@ int main( int argc, char **argv )
 {
     WSADATA data;
     int n = argc > 2 ? atoi( argv[2] ) : 0;
+    int base = argc > 3 ? atoi( argv[3] ) : 48800;
+    int start = argc > 4 ? atoi( argv[4] ) : 0;
 
     if (argc < 3 || n <= 0)
     {
@@ -250,14 +295,23 @@ int main( int argc, char **argv )
     if (!strcmp( argv[1], "bind" )) return bench_bind( n );
     if (!strcmp( argv[1], "connect" )) return bench_connect( n );
     if (!strcmp( argv[1], "mutex" )) return bench_mutex( n );
-    if (!strcmp( argv[1], "acquire" )) return bench_acquire( n, 0 );
-    if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1 );
-    if (!strcmp( argv[1], "persistent" )) return bench_persistent( n );
-    if (!strcmp( argv[1], "lockhold" )) return bench_lockhold( n );
-    if (!strcmp( argv[1], "big" )) return bench_big( n );
+    if (!strcmp( argv[1], "sockbind" )) return bench_sockbind( n, base );
+    if (!strcmp( argv[1], "acquire" )) return bench_acquire( n, 0, base );
+    if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1, base );
+    if (!strcmp( argv[1], "block" ) && argc > 4) return bench_block( n, argv[3], start );
+    if (!strcmp( argv[1], "persistent" )) return bench_persistent( n, base );
     if (!strcmp( argv[1], "hold" )) return hold( n, 0 );
     if (!strcmp( argv[1], "holdlow" )) return hold( n, 1 );
     if (!strcmp( argv[1], "sockets" )) return sockets( n );
+    if (!strcmp( argv[1], "bigloop" ) && argc > 4) return bigloop( n, argv[3], start );
+    if (!strcmp( argv[1], "testbinds" ) && argc > 3) return testbinds( n, atoi( argv[3] ) );
+    if (!strcmp( argv[1], "idle" ))
+    {
+        printf( "ready\n" );
+        fflush( stdout );
+        Sleep( n * 1000 );
+        return 0;
+    }
     if (!strcmp( argv[1], "fill" )) return fill( n, 1 );
     if (!strcmp( argv[1], "clear" )) return fill( n, 0 );
     printf( "unknown mode %s\n", argv[1] );

@@ -19,27 +19,32 @@ cd "$PORTRES_TOP/tests/bench/x86_64-windows" || exit 2
 export WINEDEBUG=-all
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-bench.XXXXXX")
 helper=
+keeper=
 
 cleanup() {
     [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
+    [ -n "$keeper" ] && kill -9 "$keeper" 2>/dev/null
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
 
-# one timed run: OVERRIDES MODE N -> microseconds per operation ("-": no override)
+# one timed run: OVERRIDES MODE N [ARGS] -> microseconds per operation ("-": no override)
 timed() {
     ovr=$1; [ "$ovr" = - ] && ovr=
-    out=$(WINEDLLOVERRIDES="$ovr" timeout 300 wine bench.exe "$2" "$3" 2>/dev/null)
-    us=$(echo "$out" | sed -n 's/^us_per_op //p')
-    [ -n "$us" ] || { echo "bench.exe $2 $3 failed: $out" >&2; us=0; }
+    shift
+    res=$(WINEDLLOVERRIDES="$ovr" timeout 300 wine bench.exe "$@" 2>/dev/null)
+    us=$(echo "$res" | sed -n 's/^us_per_op //p')
+    [ -n "$us" ] || { echo "bench.exe $* failed: $res" >&2; us=0; }
     echo "$us"
 }
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# start a background helper (hold K / sockets K) and wait for its "ready"
+# start a background helper (MODE K [ARGS], MODE and its leading arguments
+# as one word) and wait for its "ready"
 start_helper() {
-    wine bench.exe "$1" "$2" >"$tmp/helper.out" 2>/dev/null &
+    # shellcheck disable=SC2086
+    wine bench.exe $1 "$2" >"$tmp/helper.out" 2>/dev/null &
     helper=$!
     for i in $(seq 1 600); do
         grep -q ready "$tmp/helper.out" 2>/dev/null && return 0
@@ -66,13 +71,36 @@ report() {
     rm -f "$tmp/subject" "$tmp/baseline"
 }
 
-# alternate OVR MODE N (subject) and OVR MODE N (baseline) $runs times
+# report_abs NAME TARGET LABEL: the median of the subject runs, in us; the
+# target is a maximum in us ("-": none)
+report_abs() {
+    s=$(median "$tmp/subject")
+    awk -v n="$1" -v t="$2" -v s="$s" -v sl="$3" -v r="$runs" 'BEGIN {
+        printf "bench %s: median %.0f us (target %s)\n", n, s, (t == "-" ? "-" : "<= " t " us")
+        printf "    %s: median %.1f us/op; %d runs\n", sl, s, r }'
+    rm -f "$tmp/subject"
+}
+
+# alternate OVR MODE N [BASE] (subject) and OVR MODE N [BASE] (baseline)
+# $runs times; a BASE of "" is none
 alternate() {
     for i in $(seq 1 "$runs"); do
-        timed "$1" "$2" "$3" >>"$tmp/subject"
-        timed "$4" "$5" "$6" >>"$tmp/baseline"
+        if [ $# -eq 8 ]; then
+            timed "$1" "$2" "$3" "$4" >>"$tmp/subject"
+            timed "$5" "$6" "$7" "$8" >>"$tmp/baseline"
+        else
+            timed "$1" "$2" "$3" >>"$tmp/subject"
+            timed "$4" "$5" "$6" >>"$tmp/baseline"
+        fi
     done
 }
+
+# a Wine process idle for the whole run keeps the wineserver and the
+# prefix's services up: else they stop 3 s after a run and start again
+# with the next, in the middle of its timed loop
+wine bench.exe idle 3600 >"$tmp/keeper.out" 2>/dev/null &
+keeper=$!
+for i in $(seq 1 600); do grep -q ready "$tmp/keeper.out" 2>/dev/null && break; sleep 0.1; done
 
 # B1: bind+closesocket through portres against the builtin
 alternate - bind 3000 ws2_32=b bind 3000
@@ -106,9 +134,51 @@ if start_helper holdlow 100; then
 fi
 stop_helper
 
-# B2: one specific acquire + release against one named-mutex wait+release
-alternate - acquire 500 - mutex 5000
-report B2-acquire 3 "acquire+release (1 port)" "named mutex wait+release"
+# one-port acquires on ports outside the kernel's ephemeral range (where an
+# acquire has no /proc/net/tcp to read), and inside it
+# (not read <file: sysctl files give nothing to the shell's 1-byte reads after the first)
+set -- $(cat /proc/sys/net/ipv4/ip_local_port_range)
+kfirst=${1:-32768} klast=${2:-60999}
+if [ "$klast" -le 65000 ]; then out=$((klast + 301)); else out=48800; fi
+in=$((kfirst + 200))
+
+# B2: one specific acquire + release against one builtin socket+bind+closesocket
+alternate - acquire 500 "$out" ws2_32=b sockbind 500 "$out"
+report B2-acquire 1.5 "acquire+release (1 TCP port, $out+)" "builtin socket+bind+closesocket"
+# the same against a named-mutex wait+release (information: the old line)
+alternate - acquire 500 "$out" - mutex 5000 0
+report B2-acquire-mutex - "acquire+release (1 TCP port, $out+)" "named mutex wait+release"
+# inside the kernel's range: /proc/net/tcp and tcp6 are read (information)
+alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
+report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
+
+# B6: one-port acquires while another process acquires and releases
+# 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
+# same beside an idle one, alternated
+b6() {
+    for i in $(seq 1 "$runs"); do
+        start_helper idle 600 && timed - acquire 300 "$out" >>"$tmp/baseline"
+        stop_helper
+        start_helper "$1" "$2" && timed - acquire 300 "$out" >>"$tmp/subject"
+        stop_helper
+    done
+}
+b6 "bigloop 1000000 tcp" 30000
+report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
+b6 "bigloop 1000000 udp" 40000
+report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a loop beside" "the same, idle process beside"
+# control: the same wineserver load as B6's TCP loop (its test binds), no
+# reservation and no pool lock: what two cores and one wineserver cost
+b6 "testbinds 1000000" 30000
+report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
+
+# B7: specific acquire+release of 1000 ports, absolute
+for i in $(seq 1 "$runs"); do timed - block 5 udp 40000 >>"$tmp/subject"; done
+report_abs B7-bigblock-udp 10000 "1000 UDP ports 40000-40999"
+for i in $(seq 1 "$runs"); do timed - block 2 tcp 30000 >>"$tmp/subject"; done
+report_abs B7-bigblock-tcp - "1000 TCP ports 30000-30999, below the kernel's range"
+for i in $(seq 1 "$runs"); do timed - block 2 tcp 40000 >>"$tmp/subject"; done
+report_abs B7-bigblock-tcp-kernel-range - "1000 TCP ports 40000-40999, inside the kernel's range"
 
 # B3: create+lookup+delete with 1000 other persistent reservations, and with none
 for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/baseline"; done
@@ -116,6 +186,12 @@ WINEDLLOVERRIDES= timeout 600 wine bench.exe fill 1000 >/dev/null 2>&1
 for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/subject"; done
 WINEDLLOVERRIDES= timeout 600 wine bench.exe clear 1000 >/dev/null 2>&1
 report B3-persistent 1.5 "create+lookup+delete, 1000 others" "the same, none"
+# B3's absolute cost: one port inside the kernel's range (/proc/net/tcp and
+# tcp6 read) and outside it
+for i in $(seq 1 "$runs"); do timed - persistent 20 "$in" >>"$tmp/subject"; done
+report_abs B3-persistent-abs - "create+lookup+delete (1 TCP port, $in+)"
+for i in $(seq 1 "$runs"); do timed - persistent 20 "$out" >>"$tmp/subject"; done
+report_abs B3-persistent-abs-out - "create+lookup+delete (1 TCP port, $out+)"
 
 # B3-journal: the cost of the journal (issue 8): create+lookup+delete with
 # it, and with PORTRES_JOURNAL=off (no journal: not durable, for this

@@ -555,6 +555,42 @@ static void test_remove_persistent( void **state )
     free( pool );
 }
 
+/* a pending persistent reservation (being written to the registry) stays
+ * through a reload and goes with its writer */
+static void test_remove_pending( void **state )
+{
+    struct portres_pool *pool = new_pool();
+    struct portres_reservation r;
+    (void)state;
+
+    r = tmpl( PORTRES_TCP, 100, 10, 1, 0, 0, portres_pool_new_token( pool, 1 ) );
+    r.owner = 5;
+    assert_true( portres_res_pending( &r ) );
+    assert_non_null( portres_pool_add( pool, &r ) );
+    assert_non_null( add( pool, PORTRES_TCP, 200, 10, 1, 0, 0 ) );       /* administered */
+    r = tmpl( PORTRES_TCP, 300, 10, 1, 0, 0, portres_pool_new_token( pool, 1 ) );
+    r.owner = PORTRES_OWNER_ACTIVE;                                       /* active exclusion */
+    assert_false( portres_res_pending( &r ) );
+    assert_non_null( portres_pool_add( pool, &r ) );
+    assert_non_null( add( pool, PORTRES_TCP, 400, 10, 0, 5, 1 ) );       /* runtime, same owner */
+    /* the block is held against everything while pending */
+    assert_non_null( portres_pool_find_overlap( pool, PORTRES_TCP, 105, 1 ) );
+
+    assert_int_equal( portres_pool_remove_persistent( pool ), 2 );
+    assert_block_reserved( pool, PORTRES_TCP, 100, 10, 1 );
+    assert_block_reserved( pool, PORTRES_TCP, 200, 200, 0 );
+    assert_int_equal( portres_pool_remove_pending( pool, 0 ), 0 );
+    assert_int_equal( portres_pool_remove_pending( pool, PORTRES_OWNER_ACTIVE ), 0 );
+    assert_int_equal( portres_pool_remove_pending( pool, 4 ), 0 );
+    assert_int_equal( portres_pool_remove_pending( pool, 5 ), 1 );
+    assert_int_equal( portres_pool_remove_pending( pool, 5 ), 0 );
+    assert_block_reserved( pool, PORTRES_TCP, 100, 10, 0 );
+    assert_block_reserved( pool, PORTRES_TCP, 400, 10, 1 );               /* runtime ones: remove_owner */
+    assert_int_equal( pool->live[PORTRES_TCP], 1 );
+    check_consistent( pool );
+    free( pool );
+}
+
 static void test_pool_full( void **state )
 {
     struct portres_pool *pool = new_pool();
@@ -1102,6 +1138,7 @@ int main( void )
         cmocka_unit_test( test_remove_owner ),
         cmocka_unit_test( test_remove_socket ),
         cmocka_unit_test( test_remove_persistent ),
+        cmocka_unit_test( test_remove_pending ),
         cmocka_unit_test( test_pool_full ),
         cmocka_unit_test( test_repair_consistent_pool_unchanged ),
         cmocka_unit_test( test_repair_derived_garbage ),

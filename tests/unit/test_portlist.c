@@ -1,6 +1,7 @@
 /*
- * cmocka tests: the kernel's port list notation (portlist.c) and
- * portres_pool_any_reserved with and without an exception bitmap
+ * cmocka tests: the kernel's port list notation and socket lists
+ * (portlist.c), and portres_pool_any_reserved with and without an
+ * exception bitmap
  */
 
 #include <stdarg.h>
@@ -78,6 +79,45 @@ static void test_any_reserved( void **state )
     free( pool );
 }
 
+/* lines as Linux 6.x prints them (columns after the state cut short) */
+static const char tcp_text[] =
+    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    "   0: 0100007F:9C40 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1\n"
+    "   1: 0100007F:9C41 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 2\n"
+    "   2: 0100007F:9C42 0100007F:1F90 06 00000000:00000000 03:00000F9E 00000000     0        0 0\n"
+    "   3: 0100007F:9C43 0100007F:1F90 07 00000000:00000000 00:00000000 00000000     0        0 3\n";
+static const char tcp6_text[] =
+    "  sl  local_address                         remote_address                        st tx_queue\n"
+    "   0: 00000000000000000000000000000000:C350 00000000000000000000000000000000:0000 0A 00000000:00000000\n";
+static const char udp_text[] =
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+    "  100: 00000000:A028 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4 2 0 0\n";
+
+static void test_proc_net( void **state )
+{
+    /* 0x9C40 = 40000 listening, 40001 established, 40002 TIME_WAIT, 40003 CLOSE */
+    assert_true( portres_proc_net_has_port( tcp_text, 1, 40000, 40000 ) );
+    assert_true( portres_proc_net_has_port( tcp_text, 1, 40001, 40001 ) );
+    assert_false( portres_proc_net_has_port( tcp_text, 1, 40002, 40003 ) );
+    assert_true( portres_proc_net_has_port( tcp_text, 1, 39000, 40000 ) );
+    assert_false( portres_proc_net_has_port( tcp_text, 1, 40004, 65535 ) );
+    assert_false( portres_proc_net_has_port( tcp_text, 1, 0, 39999 ) );
+    /* the header's columns and the remote ports (0x1F90 = 8080) are no local port */
+    assert_false( portres_proc_net_has_port( tcp_text, 1, 8080, 8080 ) );
+    assert_false( portres_proc_net_has_port( tcp_text, 1, 0, 0 ) );
+    /* IPv6: 0xC350 = 50000 */
+    assert_true( portres_proc_net_has_port( tcp6_text, 1, 50000, 50000 ) );
+    assert_false( portres_proc_net_has_port( tcp6_text, 1, 50001, 65535 ) );
+    /* UDP: state 07 is an ordinary bound socket; 0xA028 = 41000 */
+    assert_true( portres_proc_net_has_port( udp_text, 0, 41000, 41000 ) );
+    assert_false( portres_proc_net_has_port( udp_text, 0, 41001, 65535 ) );
+    assert_false( portres_proc_net_has_port( udp_text, 1, 41000, 41000 ) );
+    /* only a header, empty, NULL */
+    assert_false( portres_proc_net_has_port( "  sl  local_address rem_address   st\n", 0, 0, 65535 ) );
+    assert_false( portres_proc_net_has_port( "", 0, 0, 65535 ) );
+    assert_false( portres_proc_net_has_port( NULL, 0, 0, 65535 ) );
+}
+
 int main( void )
 {
     const struct CMUnitTest tests[] =
@@ -85,6 +125,7 @@ int main( void )
         cmocka_unit_test( test_parse_good ),
         cmocka_unit_test( test_parse_bad ),
         cmocka_unit_test( test_any_reserved ),
+        cmocka_unit_test( test_proc_net ),
     };
     return cmocka_run_group_tests( tests, NULL, NULL );
 }
