@@ -159,21 +159,17 @@ static void test_bad_buffers( void )
         /* count 0, blocks past 65535 */
         decision( "behaviour §3: NumberOfPorts 0 or a block past 65535 fails WSAEINVAL" )
         {
-            err = acquire( s, base, 0, &inst );
-            ok( err == WSAEINVAL, "acquire %u+0: got %d\n", base, err );
-            if (!err) release( s, inst.Token.Token );
-            err = acquire( s, 0, 0, &inst );
-            ok( err == WSAEINVAL, "wildcard acquire of 0 ports: got %d\n", err );
-            if (!err) release( s, inst.Token.Token );
-            err = acquire( s, 65535, 2, &inst );
-            ok( err == WSAEINVAL, "acquire 65535+2: got %d\n", err );
-            if (!err) release( s, inst.Token.Token );
-            err = acquire( s, 65000, 1000, &inst );
-            ok( err == WSAEINVAL, "acquire 65000+1000: got %d\n", err );
-            if (!err) release( s, inst.Token.Token );
-            err = acquire( s, 2, 65535, &inst );
-            ok( err == WSAEINVAL, "acquire 2+65535: got %d\n", err );
-            if (!err) release( s, inst.Token.Token );
+            static const struct { USHORT start, count; } bad[] = { { 0, 0 }, { 0, 0 }, { 65535, 2 }, { 65000, 1000 },
+                                                                  { 2, 65535 } };
+
+            for (unsigned int i = 0; i < ARRAYSIZE(bad); i++)
+            {
+                USHORT start = i ? bad[i].start : base;  /* the first: a specific block of 0 ports */
+
+                err = acquire( s, start, bad[i].count, &inst );
+                ok( err == WSAEINVAL, "acquire %u+%u: got %d\n", start, bad[i].count, err );
+                if (!err) release( s, inst.Token.Token );
+            }
         }
         /* a wildcard block larger than the dynamic port range (49152-65535) */
         err = acquire( s, 0, 20000, &inst );
