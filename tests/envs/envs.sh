@@ -5,7 +5,8 @@
 #   tests/envs/envs.sh run ENV CMD...    run CMD in ENV (mounts set up and
 #                                        taken down again); exit code of CMD
 #   tests/envs/envs.sh can-make ENV      exit 0 if ENV is made or can be
-#                                        (root, debootstrap, mirror reachable),
+#                                        (root, debootstrap, mirror reachable,
+#                                        32-bit programs run for bookworm-i386),
 #                                        else say why
 #   tests/envs/envs.sh wine-version ENV  the Wine version of a made ENV
 #   tests/envs/envs.sh remove ENV        delete ENV from the cache
@@ -25,8 +26,10 @@ set -eu
 
 cache=${PORTRES_ENVS_DIR:-/var/cache/portres-envs}
 mkdir -p "$cache" 2>/dev/null && cache=$(cd "$cache" && pwd -P)
-mirror=${PORTRES_ENVS_MIRROR:-http://deb.debian.org/debian}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+# the Debian mirror this machine's apt uses (a local mirror or proxy
+# stays the one used), unless PORTRES_ENVS_MIRROR names another
+mirror=${PORTRES_ENVS_MIRROR:-$("$top/tools/debian-mirror" 2>/dev/null || true)}
 ENVS="bookworm-i386 trixie"
 
 die() { echo "envs.sh: $*" >&2; exit 2; }
@@ -167,8 +170,34 @@ run_env() {
     exit $rc
 }
 
+# 0 when this kernel executes 32-bit x86 programs: a 93-byte static i386
+# ELF that only calls exit(0), run (no i386 package needed to tell)
+i386_runs() {
+    probe=$(mktemp "${TMPDIR:-/tmp}/portres-i386.XXXXXX")
+    # ELF header: 32-bit, little-endian, executable, EM_386, entry 0x08048054
+    printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000' >"$probe"
+    printf '\002\000\003\000\001\000\000\000\124\200\004\010\064\000\000\000' >>"$probe"
+    printf '\000\000\000\000\000\000\000\000\064\000\040\000\001\000\000\000\000\000\000\000' >>"$probe"
+    # one PT_LOAD of the whole file at 0x08048000, read and execute
+    printf '\001\000\000\000\000\000\000\000\000\200\004\010\000\200\004\010' >>"$probe"
+    printf '\135\000\000\000\135\000\000\000\005\000\000\000\000\020\000\000' >>"$probe"
+    # mov eax, 1 (exit); xor ebx, ebx; int 0x80
+    printf '\270\001\000\000\000\061\333\315\200' >>"$probe"
+    chmod +x "$probe"
+    why=$("$probe" 2>&1) && { rm -f "$probe"; return 0; }
+    rm -f "$probe"
+    echo "${why:-exit code not 0}" | sed 's/^.*: //' | head -n 1
+    return 1
+}
+
 can_make() {
+    # its x86_64 part is the host's own Wine 8.0, which the host suite runs
+    if [ "$i386" -eq 1 ] && ! why=$(i386_runs); then
+        echo "this kernel cannot execute 32-bit programs ($why): its Wine 8.0 x86_64 part is the host's, already run"
+        return 1
+    fi
     [ -f "$stamp" ] && grep -qxF "packages: $pkgs" "$stamp" && return 0
+    [ -n "$mirror" ] || { echo "this machine's apt names no Debian mirror (tools/debian-mirror); set PORTRES_ENVS_MIRROR"; return 1; }
     [ "$(id -u)" -eq 0 ] || { echo "not root (debootstrap and chroot need root)"; return 1; }
     command -v debootstrap >/dev/null || { echo "debootstrap is not installed"; return 1; }
     command -v wget >/dev/null || { echo "wget is not installed"; return 1; }
