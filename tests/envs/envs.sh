@@ -3,7 +3,11 @@
 #
 #   tests/envs/envs.sh make ENV          make ENV, or reuse it when complete
 #   tests/envs/envs.sh run ENV CMD...    run CMD in ENV (mounts set up and
-#                                        taken down again); exit code of CMD
+#                                        taken down again), in a network
+#                                        namespace of its own with loopback
+#                                        up where can-isolate; exit code of CMD
+#   tests/envs/envs.sh can-isolate       exit 0 if run can give CMD a network
+#                                        namespace of its own (unshare, ip)
 #   tests/envs/envs.sh can-make ENV      exit 0 if ENV is made or can be
 #                                        (root, debootstrap, mirror reachable,
 #                                        32-bit programs run for bookworm-i386),
@@ -27,6 +31,7 @@ set -eu
 cache=${PORTRES_ENVS_DIR:-/var/cache/portres-envs}
 mkdir -p "$cache" 2>/dev/null && cache=$(cd "$cache" && pwd -P)
 top=$(cd "$(dirname "$0")/../.." && pwd)
+isolate=
 # the Debian mirror this machine's apt uses (a local mirror or proxy
 # stays the one used), unless PORTRES_ENVS_MIRROR names another
 mirror=${PORTRES_ENVS_MIRROR:-$("$top/tools/debian-mirror" 2>/dev/null || true)}
@@ -34,7 +39,7 @@ ENVS="bookworm-i386 trixie"
 
 die() { echo "envs.sh: $*" >&2; exit 2; }
 
-usage() { sed -n '2,22s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 # suite, architectures and packages of each env
 env_spec() {
@@ -142,9 +147,23 @@ make_env() {
     echo "envs.sh: $1: made in $(( $(date +%s) - start )) s ($v)" >&2
 }
 
+# a network namespace of its own with loopback up, where the kernel lets
+# us: the fixed port windows of two runs at once never meet
+isolated() {
+    if can_isolate; then
+        unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh "$@"
+    else
+        "$@"
+    fi
+}
+can_isolate() {
+    command -v unshare >/dev/null && command -v ip >/dev/null &&
+        unshare --net -- ip link set lo up 2>/dev/null
+}
+
 # CMD in the chroot with a clean environment (mounts must be up)
 in_root() {
-    chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+    $isolate chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
         HOME=/root TMPDIR=/tmp XDG_RUNTIME_DIR=/run/user/0 LANG=C.UTF-8 USER=root LOGNAME=root \
         ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PORTRES_IN_ENV:+PORTRES_IN_ENV=$PORTRES_IN_ENV} \
         ${PERSIST_COUNT:+PERSIST_COUNT=$PERSIST_COUNT} "$@"
@@ -162,6 +181,7 @@ run_env() {
     # in the background so that a signal ends the wait at once (the trap
     # then ends CMD); stdin passed through fd 3, as "&" would take it
     exec 3<&0
+    isolate=isolated
     in_root "$@" <&3 3<&- &
     set +e
     wait $!
@@ -211,6 +231,7 @@ case "$cmd" in
 make)   [ $# -eq 1 ] || usage; env_spec "$1"; lock "$1"; make_env "$1" ;;
 run)    [ $# -ge 2 ] || usage; env_spec "$1"; lock "$1"; run_env "$@" ;;
 can-make) [ $# -eq 1 ] || usage; env_spec "$1"; can_make ;;
+can-isolate) [ $# -eq 0 ] || usage; can_isolate ;;
 wine-version) [ $# -eq 1 ] || usage; env_spec "$1"; cat "$root/.portres-wine-version" 2>/dev/null || die "$1 is not made" ;;
 remove) [ $# -eq 1 ] || usage; env_spec "$1"; lock "$1"; unmount_all; [ -z "$(our_mounts)" ] || die "mounts left below $root"; rm -rf --one-file-system "$root" ;;
 list)   echo "$ENVS" | tr ' ' '\n' ;;
