@@ -24,8 +24,14 @@
  * handle closes, whichever socket it was issued on.  A poll for
  * AFD_POLL_CLOSE alone adds no event to the socket's select mask, so the
  * program's own select/WSAPoll/WSAEventSelect and blocking calls are
- * unchanged.  At most MAX_WATCHES sockets are watched at once (one wait);
- * beyond that a reservation ends at closesocket or with the process only.
+ * unchanged.
+ *
+ * The private socket is associated with an I/O completion port and each
+ * poll carries its watch as the completion context: a completed poll both
+ * signals the watch's event (for other processes) and queues a packet
+ * naming the watch, which the watcher thread takes off the port.  One
+ * thread thus follows any number of sockets, where a wait on the events
+ * would stop at MAXIMUM_WAIT_OBJECTS.
  */
 
 #include <stdio.h>
@@ -35,16 +41,20 @@
 #include <winternl.h>
 #include "debug.h"
 
-#define MAX_WATCHES (MAXIMUM_WAIT_OBJECTS - 1)
-
 enum watch_state { WATCH_ISSUING, WATCH_ACTIVE, WATCH_FAILED };
+
+/* a poll for the watcher thread to issue, on the asking thread's stack */
+struct watch_request
+{
+    struct watch *w;
+    enum watch_state state;
+};
 
 struct watch
 {
     UINT64 id;
     SOCKET s;                /* INVALID_SOCKET once the handle value no longer names it */
     HANDLE event;
-    enum watch_state state;
     BOOL ended;              /* its reservations were ended by closesocket: only free it */
     sockwatch_gone_fn gone;  /* called when its last handle is closed */
     IO_STATUS_BLOCK iosb;
@@ -53,41 +63,60 @@ struct watch
 
 static SRWLOCK watch_lock = SRWLOCK_INIT;
 static CONDITION_VARIABLE watch_issued = CONDITION_VARIABLE_INIT;
-static struct watch *watches[MAX_WATCHES];
-static unsigned int watch_count;
+static struct watch **watches;  /* the active ones, in no order */
+static unsigned int watch_count, watch_capacity;
+static unsigned int watch_issuing;  /* requests queued to the watcher: slots kept for them */
 static UINT64 last_watch_id;
 static HANDLE watcher;
 static HANDLE poll_handle;   /* the private overlapped socket the polls go through */
+static HANDLE watch_port;    /* the completion port poll_handle is associated with */
 
-/* the watcher thread: issue a poll (an APC from watch_socket) */
+/* the watcher thread: issue a poll (an APC from watch_socket).  A poll
+ * that did not fail will complete to the port: its watch joins the list
+ * here, before this thread can take its packet, and from then on belongs
+ * to the watcher (the asking thread only reads the request's state). */
 static void CALLBACK issue_poll( ULONG_PTR arg )
 {
-    struct watch *w = (struct watch *)arg;
+    struct watch_request *req = (struct watch_request *)arg;
+    struct watch *w = req->w;
+    SOCKET s = w->s;
     struct afd_poll in = { .timeout = MAXLONGLONG, .count = 1,
-                           .sockets[0] = { .socket = w->s, .flags = AFD_POLL_CLOSE } };
+                           .sockets[0] = { .socket = s, .flags = AFD_POLL_CLOSE } };
     NTSTATUS status;
 
-    status = NtDeviceIoControlFile( poll_handle, w->event, NULL, NULL, &w->iosb, IOCTL_AFD_POLL, &in, sizeof(in),
+    status = NtDeviceIoControlFile( poll_handle, w->event, NULL, w, &w->iosb, IOCTL_AFD_POLL, &in, sizeof(in),
                                     &w->out, sizeof(w->out) );
     AcquireSRWLockExclusive( &watch_lock );
-    w->state = status == STATUS_PENDING ? WATCH_ACTIVE : WATCH_FAILED;
+    watch_issuing--;
+    if (NT_ERROR( status )) req->state = WATCH_FAILED;
+    else
+    {
+        watches[watch_count++] = w;
+        req->state = WATCH_ACTIVE;
+    }
     WakeAllConditionVariable( &watch_issued );
     ReleaseSRWLockExclusive( &watch_lock );
-    if (status != STATUS_PENDING) WARN( "socket %#Ix: cannot watch it, status %#lx\n", w->s, status );
+    if (NT_ERROR( status )) WARN( "socket %#Ix: cannot watch it, status %#lx\n", s, status );
 }
 
-/* the watcher thread: a watched socket's poll completed; lost: its event
- * handle was closed under it (Wine's WSACleanup closes the old handle
- * values of sockets closed with CloseHandle): forget the watch only */
-static void watch_fired( unsigned int index, BOOL lost )
+/* the watcher thread: a watched socket's poll completed.  Its event
+ * handle may have been closed under it (Wine's WSACleanup closes the old
+ * handle values of sockets closed with CloseHandle): then the watch is
+ * only forgotten. */
+static void watch_fired( struct watch *w )
 {
-    struct watch *w = watches[index];
     BOOL closed = !w->iosb.Status && w->out.count == 1 && (w->out.sockets[0].flags & AFD_POLL_CLOSE);
+    BOOL lost = WaitForSingleObject( w->event, 0 ) == WAIT_FAILED;
     BOOL ended;
     SOCKET s;
 
     AcquireSRWLockExclusive( &watch_lock );
-    watches[index] = watches[--watch_count];
+    for (unsigned int i = 0; i < watch_count; i++)
+        if (watches[i] == w)
+        {
+            watches[i] = watches[--watch_count];
+            break;
+        }
     ended = w->ended;
     s = w->s;
     ReleaseSRWLockExclusive( &watch_lock );
@@ -104,23 +133,14 @@ static void watch_fired( unsigned int index, BOOL lost )
 
 static DWORD WINAPI watcher_main( void *arg )
 {
+    OVERLAPPED_ENTRY done[64];
+    ULONG n;
+
     for (;;)
     {
-        HANDLE events[MAX_WATCHES];
-        unsigned int n = 0;
-        DWORD ret;
-
-        AcquireSRWLockShared( &watch_lock );
-        for (unsigned int i = 0; i < watch_count; i++) events[n++] = watches[i]->event;
-        ReleaseSRWLockShared( &watch_lock );
-        /* only this thread removes watches: index i is still watches[i] */
-        ret = n ? WaitForMultipleObjectsEx( n, events, FALSE, INFINITE, TRUE ) : SleepEx( INFINITE, TRUE );
-        if (ret < WAIT_OBJECT_0 + n) watch_fired( ret - WAIT_OBJECT_0, FALSE );
-        else if (ret == WAIT_FAILED)
-        {
-            for (unsigned int i = n; i-- > 0;)
-                if (WaitForSingleObject( events[i], 0 ) == WAIT_FAILED) watch_fired( i, TRUE );
-        }
+        /* alertable: watch_socket queues the polls to issue as APCs */
+        if (!GetQueuedCompletionStatusEx( watch_port, done, ARRAYSIZE(done), &n, INFINITE, TRUE )) continue;
+        for (ULONG i = 0; i < n; i++) watch_fired( (struct watch *)done[i].lpOverlapped );
     }
     return 0;
 }
@@ -147,12 +167,17 @@ static BOOL start_watcher( void )
 {
     HMODULE self;
 
+    if (watcher) return TRUE;
     if (!open_poll_handle())
     {
         ERR( "cannot make the socket the watcher polls through, error %lu\n", GetLastError() );
         return FALSE;
     }
-    if (watcher) return TRUE;
+    if (!watch_port && !(watch_port = CreateIoCompletionPort( poll_handle, NULL, 0, 1 )))
+    {
+        ERR( "cannot make the watcher's completion port, error %lu\n", GetLastError() );
+        return FALSE;
+    }
     /* the thread runs this DLL's code until the process ends: never unload it */
     GetModuleHandleExW( GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_PIN,
                         (const WCHAR *)watcher_main, &self );
@@ -163,14 +188,15 @@ static BOOL start_watcher( void )
 
 /* watch_socket: the id of the watch on socket s (host value), set up on
  * first use: one named event, one poll issued by the watcher thread.
- * Returns a fresh id that nothing watches when s cannot be watched (too
- * many sockets, no memory, s already closed): such reservations end at
- * closesocket or with the process.  Never 0.  gone( id, s ) is called on
+ * Returns a fresh id that nothing watches when s cannot be watched (no
+ * memory, s already closed): such reservations end at closesocket or with
+ * the process.  Never 0.  gone( id, s ) is called on
  * the watcher thread once the socket's last handle is closed, unless
  * socket_closing said the reservations ended already; s is INVALID_SOCKET
  * when the handle value names another socket by then. */
 UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
 {
+    struct watch_request req = { NULL, WATCH_ISSUING };
     WCHAR name[64];
     struct watch *w;
     UINT64 id;
@@ -184,7 +210,18 @@ UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
             return id;
         }
     id = ++last_watch_id;
-    if (watch_count == MAX_WATCHES || !start_watcher() || !(w = calloc( 1, sizeof(*w) )))
+    if (watch_count + watch_issuing == watch_capacity)
+    {
+        unsigned int capacity = watch_capacity ? watch_capacity * 2 : 64;
+        struct watch **bigger = realloc( watches, capacity * sizeof(*watches) );
+
+        if (bigger)
+        {
+            watches = bigger;
+            watch_capacity = capacity;
+        }
+    }
+    if (watch_count + watch_issuing == watch_capacity || !start_watcher() || !(w = calloc( 1, sizeof(*w) )))
     {
         ReleaseSRWLockExclusive( &watch_lock );
         WARN( "socket %#Ix: not watched (%u sockets are)\n", s, watch_count );
@@ -200,24 +237,22 @@ UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
     w->id = id;
     w->s = s;
     w->gone = gone;
-    w->state = WATCH_ISSUING;
-    if (!QueueUserAPC( issue_poll, watcher, (ULONG_PTR)w ))
+    req.w = w;
+    if (!QueueUserAPC( issue_poll, watcher, (ULONG_PTR)&req ))
     {
         ReleaseSRWLockExclusive( &watch_lock );
         CloseHandle( w->event );
         free( w );
         return id;
     }
-    while (w->state == WATCH_ISSUING) SleepConditionVariableSRW( &watch_issued, &watch_lock, INFINITE, 0 );
-    if (w->state == WATCH_FAILED)
-    {
-        ReleaseSRWLockExclusive( &watch_lock );
-        CloseHandle( w->event );
-        free( w );
-        return id;
-    }
-    watches[watch_count++] = w;
+    watch_issuing++;
+    while (req.state == WATCH_ISSUING) SleepConditionVariableSRW( &watch_issued, &watch_lock, INFINITE, 0 );
     ReleaseSRWLockExclusive( &watch_lock );
+    if (req.state == WATCH_FAILED)
+    {
+        CloseHandle( w->event );
+        free( w );
+    }
     return id;
 }
 

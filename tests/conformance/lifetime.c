@@ -106,6 +106,66 @@ static void test_closehandle( void )
     closesocket( probe );
 }
 
+/* the last-handle watch has no count limit: MANY sockets, the even ones
+ * acquiring one port each, the odd ones associated with the even one's
+ * token before them, all closed with CloseHandle: within a second every
+ * reservation has ended.  Ports: free ones in 61000-65534, above Linux's
+ * ephemeral range (acquires there need no look at the kernel's lists). */
+#define MANY 1000
+
+static void test_closehandle_many( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    unsigned int i, n = 0, made = 0, failed = 0, left;
+    unsigned int port = 61000;
+    USHORT ports[MANY / 2];
+    SOCKET *socks, probe;
+    DWORD closed, elapsed;
+    int err = 0;
+
+    if (!(socks = calloc( MANY, sizeof(*socks) ))) return;
+    read_port_tables();
+    for (i = 0; i < MANY; i++)
+    {
+        if ((socks[i] = new_socket( AF_INET, 0 )) == INVALID_SOCKET) break;
+        made++;
+        if (i % 2)
+        {
+            if (!err && token_ioctl( socks[i], SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token )) failed++;
+            continue;
+        }
+        /* the next port that nothing holds */
+        while (port < 65535 && (!port_free( port ) || acquire_block( socks[i], port, 1, &inst ))) port++;
+        if ((err = port >= 65535)) failed++;
+        else ports[n++] = port++;
+    }
+    ok( made == MANY && !failed, "%u sockets made of %u, %u acquires or associates failed\n", made, MANY, failed );
+    for (i = 0; i < made; i++)
+        if (!CloseHandle( (HANDLE)socks[i] )) failed++;
+    closed = GetTickCount();
+    ok( !failed, "%u CloseHandle calls failed\n", failed );
+    free( socks );
+
+    /* each port can be acquired again once its reservation has ended */
+    probe = new_socket( AF_INET, 0 );
+    for (left = n;;)
+    {
+        for (i = 0; i < n; i++)
+            if (ports[i] && !acquire_block( probe, ports[i], 1, &inst ))
+            {
+                release( probe, inst.Token.Token );
+                ports[i] = 0;
+                left--;
+            }
+        elapsed = GetTickCount() - closed;
+        if (!left || elapsed > 1000) break;
+        Sleep( 10 );
+    }
+    ok( !left && elapsed <= 1000, "CloseHandle of %u sockets: %u of %u reservations still held after %lu ms\n", made,
+        left, n, elapsed );
+    closesocket( probe );
+}
+
 /* closesocket of a socket watched for its last handle (associated, or
  * holding a reservation) frees its port before it returns, as on Windows:
  * the port can be bound again at once.  The wineserver's poll of the
@@ -502,6 +562,7 @@ START_TEST(lifetime)
     {
         test_cleanup();  /* first: Wine's WSACleanup also closes the handle values of sockets closed with CloseHandle */
         test_closehandle();
+        test_closehandle_many();
         test_synchronous();
         test_rebind_after_close();
         test_duplicate();

@@ -554,13 +554,18 @@ static inline BOOL find_block_in( unsigned int first, unsigned int last, USHORT 
  * their TIME_WAIT ports land), the first after it in the test area, then
  * before it.  Only one test runs at a time, so a block past its own window
  * meets no other test's.  Skips (FALSE) only when the whole area is taken. */
-static inline BOOL find_block( USHORT first, USHORT count, USHORT *start )
+static inline void read_port_tables( void )
 {
     memset( port_in_table, 0, sizeof(port_in_table) );
     read_port_table( 0, AF_INET );
     read_port_table( 0, AF_INET6 );
     read_port_table( 1, AF_INET );
     read_port_table( 1, AF_INET6 );
+}
+
+static inline BOOL find_block( USHORT first, USHORT count, USHORT *start )
+{
+    read_port_tables();
     if (find_block_in( first, first + WINDOW, count, start )) return TRUE;
     if (find_block_in( first + WINDOW, TEST_AREA_END, count, start ) ||
         find_block_in( TEST_AREA_FIRST, first, count, start ))
