@@ -5,6 +5,7 @@
 #include "iphlpapi_private.h"
 #include "forward.h"
 #include "shared.h"
+#include "lock.h"
 #include "debug.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,

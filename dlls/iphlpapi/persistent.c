@@ -22,6 +22,7 @@
 
 #include "iphlpapi_private.h"
 #include "shared.h"
+#include "lock.h"
 #include "admin.h"
 #include "store.h"
 #include "portcheck.h"

@@ -10,6 +10,7 @@
 #include <mswsock.h>
 
 #include "shared.h"
+#include "lock.h"
 
 #ifndef SIO_ACQUIRE_PORT_RESERVATION
 #define SIO_ACQUIRE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 100)

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "shared.h"
-#include "store.h"
 #include "debug.h"
 
 
@@ -66,116 +65,50 @@ fail:
     return FALSE;
 }
 
-/* the pool mutex was waited for with result ret: the pool, repaired if
- * its last holder died inside the lock, set up if new; NULL on failure */
-static struct portres_pool *locked( DWORD ret )
-{
-    if (ret == WAIT_ABANDONED)
-    {
-        unsigned int dropped = portres_pool_repair( pool_view );
-        WARN( "a process died holding the pool lock: repaired, %u slots dropped\n", dropped );
-        /* the registry is the truth for persistent reservations (the
-         * journal is behind it only after a wineserver restart) */
-        portres_store_reload( pool_view );
-    }
-    else if (ret != WAIT_OBJECT_0)
-    {
-        ERR( "cannot lock the reservation pool, error %lu\n", GetLastError() );
-        return NULL;
-    }
-    if (pool_view->magic != PORTRES_POOL_MAGIC || pool_view->version != PORTRES_POOL_VERSION)
-    {
-        /* a new pool: the first process since the wineserver started;
-         * the journal's changes the registry lost are replayed first */
-        portres_pool_init( pool_view, token_seed() );
-        portres_store_init( pool_view );
-    }
-    return pool_view;
-}
-
-/* portres_lock: take the pool mutex and return the pool, set up on first
- * use with the registry's persistent reservations (after replaying the
- * journal, store.c), repaired if its last holder died inside the lock.
- * NULL if the pool cannot be opened.  portres_lock_fresh (store.c) also
- * sees the registry's hand edits. */
-struct portres_pool *portres_lock( void )
-{
-    if (!open_pool()) return NULL;
-    return locked( WaitForSingleObject( pool_mutex, INFINITE ) );
-}
-
-/* portres_lock_unless: portres_lock, unless event is signalled first: then
- * *signalled is TRUE, the pool is not locked and NULL is returned.  One
- * wait for both, so the look at event costs no wineserver round trip of
- * its own (portres_lock_fresh's registry notification). */
-struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled )
+/* portres_pool_wait: wait for the pool mutex, or for event (NULL: none)
+ * if it is signalled first; *pool is the pool as mapped, not checked.
+ * Returns PORTRES_WAIT_LOCKED, PORTRES_WAIT_ABANDONED (locked; its last
+ * holder died inside the lock, so the pool needs repair), PORTRES_WAIT_EVENT
+ * (not locked) or PORTRES_WAIT_FAILED.  One wait, so that a look at event
+ * costs no wineserver round trip of its own.  The callers are lock.c's. */
+enum portres_wait portres_pool_wait( HANDLE event, struct portres_pool **pool )
 {
     HANDLE handles[2];
-    DWORD ret;
+    DWORD n = 0, ret;
 
-    *signalled = FALSE;
-    if (!open_pool()) return NULL;
-    handles[0] = event;
-    handles[1] = pool_mutex;
-    ret = WaitForMultipleObjects( 2, handles, FALSE, INFINITE );
-    if (ret == WAIT_OBJECT_0)
-    {
-        *signalled = TRUE;
-        return NULL;
-    }
-    if (ret == WAIT_OBJECT_0 + 1) ret = WAIT_OBJECT_0;
-    else if (ret == WAIT_ABANDONED_0 + 1) ret = WAIT_ABANDONED;
-    else if (ret != WAIT_FAILED) ret = WAIT_FAILED;
-    return locked( ret );
+    *pool = NULL;
+    if (!open_pool()) return PORTRES_WAIT_FAILED;
+    if (event) handles[n++] = event;
+    handles[n++] = pool_mutex;
+    ret = WaitForMultipleObjects( n, handles, FALSE, INFINITE );
+    *pool = pool_view;
+    if (event && ret == WAIT_OBJECT_0) return PORTRES_WAIT_EVENT;
+    if (ret == WAIT_OBJECT_0 + n - 1) return PORTRES_WAIT_LOCKED;
+    if (ret == WAIT_ABANDONED_0 + n - 1) return PORTRES_WAIT_ABANDONED;
+    ERR( "cannot lock the reservation pool, error %lu\n", GetLastError() );
+    return PORTRES_WAIT_FAILED;
 }
 
-/* drop the runtime and pending persistent reservations of every owner
- * whose process has ended; pool locked.  One round trip per distinct owner. */
-static unsigned int reclaim_dead( struct portres_pool *pool )
-{
-    const struct portres_reservation *res;
-    unsigned int reclaimed = 0;
-    DWORD last_alive = 0;
-
-    PORTRES_POOL_FOR_EACH( res, pool )
-    {
-        DWORD owner = res->owner;
-
-        if ((res->persistent && !portres_res_pending( res )) || owner == last_alive || portres_is_self( owner ))
-            continue;
-        if (portres_owner_alive( owner )) last_alive = owner;
-        else reclaimed += portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );
-    }
-    if (reclaimed) TRACE( "reclaimed %u reservations of dead owners\n", reclaimed );
-    return reclaimed;
-}
-
-/* portres_pool_view: the pool for reads without the lock (the bitmaps and
- * live counts of the bind path), set up on first use; NULL if the pool
- * cannot be opened.  Reads may race with a change: callers that find a
- * reservation confirm it under the lock. */
-const struct portres_pool *portres_pool_view( void )
-{
-    static LONG swept;
-
-    if (!open_pool()) return NULL;
-    if (!swept && !InterlockedExchange( &swept, 1 ))
-    {
-        /* once per process: set the pool up if needed, and give back the
-         * blocks of owners that died since, so that their stale counts do
-         * not send every bind of this process down the checking path */
-        struct portres_pool *pool = portres_lock();
-        if (!pool) return NULL;
-        reclaim_dead( pool );
-        portres_unlock();
-    }
-    return pool_view;
-}
-
-/* portres_unlock: release the pool mutex taken by portres_lock */
-void portres_unlock( void )
+/* portres_pool_release: release the pool mutex taken by portres_pool_wait */
+void portres_pool_release( void )
 {
     ReleaseMutex( pool_mutex );
+}
+
+/* portres_pool_setup: set the pool up if it is new (the first process
+ * since the wineserver started); pool locked.  TRUE if it was new. */
+BOOL portres_pool_setup( struct portres_pool *pool )
+{
+    if (pool->magic == PORTRES_POOL_MAGIC && pool->version == PORTRES_POOL_VERSION) return FALSE;
+    portres_pool_init( pool, token_seed() );
+    return TRUE;
+}
+
+/* portres_pool_map: the pool mapped into this process, without the lock
+ * and unchecked; NULL if it cannot be opened */
+struct portres_pool *portres_pool_map( void )
+{
+    return open_pool() ? pool_view : NULL;
 }
 
 /* portres_self_owner: this process's owner id, creating its owner event on
@@ -276,19 +209,16 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
     return NULL;
 }
 
-/* portres_shared_detach: on DLL unload (FreeLibrary; not at process exit,
- * where the wineserver reclaims everything), give back this
- * process's runtime reservations and close its handles */
-void portres_shared_detach( void )
+/* portres_self_owner_id: this process's owner id, 0 if it has none yet */
+DWORD portres_self_owner_id( void )
 {
-    struct portres_pool *pool;
+    return self_owner;
+}
 
-    if (self_owner && (pool = portres_lock()))
-    {
-        portres_pool_remove_owner( pool, self_owner );
-        portres_pool_remove_pending( pool, self_owner );
-        portres_unlock();
-    }
+/* portres_pool_close: close this process's handles of the pool and its
+ * owner event (DLL unload; see portres_shared_detach) */
+void portres_pool_close( void )
+{
     if (owner_event) CloseHandle( owner_event );
     if (pool_view) UnmapViewOfFile( pool_view );
     if (pool_section) CloseHandle( pool_section );

@@ -16,16 +16,20 @@
 #define portres_ntohs( x ) ((USHORT)__builtin_bswap16( x ))
 #define portres_htons( x ) ((USHORT)__builtin_bswap16( x ))
 
-struct portres_pool *portres_lock( void );
-struct portres_pool *portres_lock_unless( HANDLE event, BOOL *signalled );
-void portres_unlock( void );
-const struct portres_pool *portres_pool_view( void );
+/* what portres_pool_wait got (the lock itself is lock.h's) */
+enum portres_wait { PORTRES_WAIT_LOCKED, PORTRES_WAIT_ABANDONED, PORTRES_WAIT_EVENT, PORTRES_WAIT_FAILED };
+
+enum portres_wait portres_pool_wait( HANDLE event, struct portres_pool **pool );
+void portres_pool_release( void );
+BOOL portres_pool_setup( struct portres_pool *pool );
+struct portres_pool *portres_pool_map( void );
+void portres_pool_close( void );
 DWORD portres_self_owner( struct portres_pool *pool );
+DWORD portres_self_owner_id( void );
 BOOL portres_owner_alive( DWORD owner );
 BOOL portres_is_self( DWORD owner );
 BOOL portres_socket_alive( const struct portres_reservation *res );
 struct portres_reservation *portres_find_conflict( struct portres_pool *pool, enum portres_proto proto,
                                                    USHORT start, USHORT count );
-void portres_shared_detach( void );
 
 #endif /* PORTRES_SHARED_H */

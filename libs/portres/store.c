@@ -1,6 +1,6 @@
 /*
  * The persistent store: the prefix's registry, made durable by a journal
- * (behaviour §2, §5; README "Where things are kept")
+ * (behaviour §2, §5; doc/design.md "Where things are kept")
  *
  * HKLM\Software\Wine\Portres\Tcp and \Udp hold one value per persistent
  * reservation (format: regvalue.c); HKLM\Software\Wine\Portres holds the
@@ -13,7 +13,7 @@
  * change is also appended to the journal <Windows directory>\portres\
  * journal.txt (format and replay rule: journal.h; the Windows directory is
  * not redirected for 32-bit processes, so both share the file) and flushed
- * before the call returns.  A change, under the pool mutex: write the
+ * before the call returns.  A change, under the store mutex (lock.c): write the
  * registry value and Generation, then append and flush the journal line;
  * if the append fails, put the old registry values back and return the
  * error: nothing changed.  When the pool is created (the first process
@@ -29,9 +29,11 @@
  * journaled.
  *
  * Changes made by hand in the registry while processes run are seen
- * through portres_lock_fresh: a registry notification per process, and the
- * keys' last-write times recorded in a small named section after our own
- * writes, tell when the pool's persistent part must be reloaded.
+ * through portres_lock_fresh (lock.c): a registry notification per
+ * process, and the keys' last-write times recorded in a small named
+ * section after our own writes, tell when the pool's persistent part must
+ * be reloaded (portres_store_refresh).  Nothing here takes the pool lock:
+ * the functions that need the pool are given it, locked.
  */
 
 #include <stdio.h>
@@ -58,7 +60,6 @@ struct store_shared
 static struct store_shared *store_shared;
 static HKEY notify_key;
 static HANDLE notify_event;
-static HANDLE store_mutex;
 
 /* open (create = TRUE: create, volatile for active) a key of the store;
  * returns a Win32 error */
@@ -91,7 +92,7 @@ static LONG open_key( int which, BOOL create, HKEY *key )
                             NULL, key, NULL );
 }
 
-/* --- last-write times and the notification (portres_lock_fresh) ----------- */
+/* --- last-write times and the notification (portres_store_refresh) ------- */
 
 static void read_times( FILETIME *times )
 {
@@ -150,38 +151,32 @@ static BOOL arm_notify( void )
                                      notify_event, TRUE );
 }
 
-/* portres_lock_fresh: portres_lock, and the pool's persistent part (the
- * persistent and active exclusions, the dynamic ranges) reloaded from the
- * registry if it was changed by hand since the last change made through
- * portres.  No wineserver round trip more than portres_lock when nothing
- * changed (one wait for the lock and the notification); NULL if the pool
- * cannot be opened.  Source: issue 8 (item 3),
- * this project's decision. */
-struct portres_pool *portres_lock_fresh( void )
+/* portres_store_notification: the event of this process's registry
+ * notification, signalled when the store's keys change; NULL until
+ * portres_store_refresh has armed it */
+HANDLE portres_store_notification( void )
 {
-    static BOOL armed;
-    struct portres_pool *pool;
+    return notify_key ? notify_event : NULL;
+}
+
+/* portres_store_refresh: arm this process's registry notification again,
+ * and reload the pool's persistent part (the persistent and active
+ * exclusions, the dynamic ranges) if the registry was changed by hand
+ * since the last change made through portres; pool locked.  FALSE if the
+ * notification cannot be armed (then every lock looks at the times). */
+BOOL portres_store_refresh( struct portres_pool *pool )
+{
     struct store_shared *shared;
     FILETIME times[KEY_COUNT];
+    BOOL armed = arm_notify();
 
-    if (armed)
-    {
-        BOOL changed;
-
-        /* the usual case: the lock, and the notification not signalled */
-        if ((pool = portres_lock_unless( notify_event, &changed )) || !changed) return pool;
-    }
-    if (!(pool = portres_lock())) return NULL;
-    /* first call of the process, or the registry was changed: by us or by hand? */
-    armed = arm_notify();
     read_times( times );
     if ((shared = get_store_shared()) && memcmp( times, shared->times, sizeof(times) ))
     {
         TRACE( "the registry was changed by hand: reloading the persistent reservations\n" );
         portres_store_reload( pool );
-        memcpy( shared->times, times, sizeof(times) );
     }
-    return pool;
+    return armed;
 }
 
 /* --- loading the registry into the pool ------------------------------------ */
@@ -259,12 +254,14 @@ static void store_load_dynamic( struct portres_pool *pool )
 }
 
 /* portres_store_reload: drop the pool's persistent part and load it again
- * from the registry; pool locked */
+ * from the registry, and remember the keys' last-write times (the pool
+ * matches the registry as it is now); pool locked */
 void portres_store_reload( struct portres_pool *pool )
 {
     portres_pool_remove_persistent( pool );
     store_load_dynamic( pool );
     store_load( pool );
+    record_times();
 }
 
 /* --- the journal file ------------------------------------------------------ */
@@ -516,49 +513,9 @@ static LONGLONG snapshot_size( void )
 
 /* --- changes --------------------------------------------------------------- */
 
-/* portres_store_begin: take the store mutex, which orders the changes of
- * the registry list and the journal (their Generation) between processes
- * and is held across them instead of the pool mutex, so that a registry
- * write and the journal's fsync hold up no acquire, bind or release.
- * Order: the store mutex, then the pool mutex, never the other way.  When
- * its last holder died in the middle of a change, the pool's persistent
- * part is loaded again from the registry (the registry is the truth, as
- * after a death inside the pool lock).  FALSE if it cannot be taken. */
-BOOL portres_store_begin( void )
-{
-    struct portres_pool *pool;
-    HANDLE mutex;
-    DWORD ret;
-
-    if (!store_mutex)
-    {
-        if (!(mutex = CreateMutexW( NULL, FALSE, PORTRES_W(PORTRES_STORE_MUTEX_NAME) ))) return FALSE;
-        if (InterlockedCompareExchangePointer( &store_mutex, mutex, NULL )) CloseHandle( mutex );
-    }
-    ret = WaitForSingleObject( store_mutex, INFINITE );
-    if (ret == WAIT_ABANDONED)
-    {
-        WARN( "a process died changing the registry: reloading the persistent reservations\n" );
-        if ((pool = portres_lock()))
-        {
-            portres_store_reload( pool );
-            record_times();
-            portres_unlock();
-        }
-    }
-    else if (ret != WAIT_OBJECT_0) return FALSE;
-    return TRUE;
-}
-
-/* portres_store_end: release the store mutex taken by portres_store_begin */
-void portres_store_end( void )
-{
-    ReleaseMutex( store_mutex );
-}
-
 /* write one change into the registry (value and Generation) and the
- * journal, durably; store mutex held (portres_store_begin), pool not
- * locked.  On failure puts the registry back and
+ * journal, durably; store mutex held (portres_store_begin, lock.c), pool
+ * not locked.  On failure puts the registry back and
  * returns the Win32 error (the registry's, or the journal's, e.g.
  * ERROR_DISK_FULL). */
 static LONG store_change( struct portres_journal_entry *e )
@@ -632,38 +589,17 @@ LONG portres_store_delete( const struct portres_reservation *res )
     return store_change( &e );
 }
 
-/* portres_set_dynamic_range: make start..start+count-1 (host order) the
- * dynamic port range of proto, durably in the registry and the journal,
- * then in the pool; returns a Win32 error: ERROR_INVALID_PARAMETER outside
- * netsh's limits (see portres_dynamic_range_valid), ERROR_NOT_ENOUGH_MEMORY
- * if the pool cannot be opened, the registry's or the file system's error
- * (nothing changed then) */
-LONG portres_set_dynamic_range( enum portres_proto proto, USHORT start, USHORT count )
+/* portres_store_dynamic: make start..start+count-1 (host order) the
+ * dynamic port range of proto in the registry and the journal, durably;
+ * old_start/old_count, the range it replaces, go into the journal line.
+ * Store mutex held, pool not locked.  Returns a Win32 error (the
+ * registry's or the file system's); on error nothing was changed. */
+LONG portres_store_dynamic( enum portres_proto proto, USHORT start, USHORT count, USHORT old_start, USHORT old_count )
 {
     struct portres_journal_entry e = { .op = PORTRES_JOURNAL_DYN, .proto = proto, .start = start, .count = count,
+                                       .old_start = old_start, .old_count = old_count,
                                        .token = PORTRES_PERSISTENT_TOKEN_BIT | 1 };
-    struct portres_pool *pool;
-    LONG err;
-
-    if (!portres_dynamic_range_valid( start, count )) return ERROR_INVALID_PARAMETER;
-    if (!portres_store_begin()) return ERROR_NOT_ENOUGH_MEMORY;
-    if (!(pool = portres_lock_fresh()))
-    {
-        portres_store_end();
-        return ERROR_NOT_ENOUGH_MEMORY;
-    }
-    e.old_start = pool->dyn_first[proto];
-    e.old_count = pool->dyn_count[proto];
-    portres_unlock();
-    /* the registry and the journal outside the pool lock */
-    if (!(err = store_change( &e )) && (pool = portres_lock()))
-    {
-        pool->dyn_first[proto] = start;
-        pool->dyn_count[proto] = count;
-        portres_unlock();
-    }
-    portres_store_end();
-    return err;
+    return store_change( &e );
 }
 
 /* portres_store_active: add (add = TRUE) or delete the active exclusion

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "shared.h"
+#include "lock.h"
 #include "admin.h"
 #include "store.h"
 #include "portcheck.h"
@@ -318,11 +319,37 @@ static DWORD show_dynamic( const struct params *params )
     return NO_ERROR;
 }
 
-/* set dynamicport: change the protocol's dynamic port range (administrators only, as on Windows) */
+/* set dynamicport: change the protocol's dynamic port range (administrators
+ * only, as on Windows): durably in the registry and the journal under the
+ * store mutex, then in the pool.  ERROR_INVALID_PARAMETER outside netsh's
+ * limits (portres_dynamic_range_valid). */
 static DWORD set_dynamic( const struct params *params )
 {
+    struct portres_pool *pool;
+    USHORT old_start, old_count;
+    LONG err;
+
     if (!portres_is_admin()) return print_error( ERROR_ACCESS_DENIED );
-    return print_result( portres_set_dynamic_range( params->proto, params->start, params->count ) );
+    if (!portres_dynamic_range_valid( params->start, params->count )) return print_result( ERROR_INVALID_PARAMETER );
+    if (!portres_store_begin()) return print_result( ERROR_NOT_ENOUGH_MEMORY );
+    if (!(pool = portres_lock_fresh()))
+    {
+        portres_store_end();
+        return print_result( ERROR_NOT_ENOUGH_MEMORY );
+    }
+    old_start = pool->dyn_first[params->proto];
+    old_count = pool->dyn_count[params->proto];
+    portres_unlock();
+    /* the registry and the journal outside the pool lock */
+    if (!(err = portres_store_dynamic( params->proto, params->start, params->count, old_start, old_count )) &&
+        (pool = portres_lock()))
+    {
+        pool->dyn_first[params->proto] = params->start;
+        pool->dyn_count[params->proto] = params->count;
+        portres_unlock();
+    }
+    portres_store_end();
+    return print_result( err );
 }
 
 #define STORE_USAGE "[[store=]active|persistent]"
