@@ -1,7 +1,11 @@
 /*
  * The kernel view: what the Linux kernel does with the ports of Wine's
- * sockets, read through the Windows side (Z:\proc).  Win32 glue of the
- * bind policy and of acquires; see kernel.h.
+ * sockets, read through the Windows side.  Win32 glue of the bind policy
+ * and of acquires; see kernel.h.
+ *
+ * Host files are named by Wine's NT path for Unix files, \??\unix\<path>
+ * (Win32: \\?\unix\<path>; ntdll's nt_to_unix_file_name, Wine 5 and
+ * later), not through drive Z:, which a user may remove or remap.
  */
 
 #include <stdio.h>
@@ -12,6 +16,9 @@
 
 #include "kernel.h"
 #include "debug.h"
+
+/* a file of the host, by its Unix path with backslashes */
+#define HOST_FILE( path ) L"\\\\?\\unix" path
 
 /* read a small file of /proc/sys through the Windows side (the wineserver
  * opens it: fine for /proc/sys, which is the same for every process) */
@@ -55,7 +62,7 @@ static void read_kernel_view( struct kernel_view *view )
     static char buf[65536];  /* under kernel_view_lock */
     unsigned int a = 0, b = 0;
 
-    if (!read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_port_range", buf, sizeof(buf) ) ||
+    if (!read_proc_sys( HOST_FILE( L"\\proc\\sys\\net\\ipv4\\ip_local_port_range" ), buf, sizeof(buf) ) ||
         sscanf( buf, "%u %u", &a, &b ) != 2 || !a || a > b || b > 65535)
     {
         a = 32768;  /* Linux's default */
@@ -64,7 +71,7 @@ static void read_kernel_view( struct kernel_view *view )
     view->first = a;
     view->last = b;
     memset( view->reserved, 0, sizeof(view->reserved) );
-    view->have_reserved = read_proc_sys( L"Z:\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports", buf, sizeof(buf) ) &&
+    view->have_reserved = read_proc_sys( HOST_FILE( L"\\proc\\sys\\net\\ipv4\\ip_local_reserved_ports" ), buf, sizeof(buf) ) &&
                           portres_port_list_parse( buf, view->reserved );
     if (!view->have_reserved) memset( view->reserved, 0, sizeof(view->reserved) );
 }
@@ -167,8 +174,8 @@ BOOL portres_proc_ports_in_use( enum portres_proto proto, USHORT start, USHORT c
 {
     static const WCHAR *const files[PORTRES_PROTO_COUNT][2] =
     {
-        { L"Z:\\proc\\net\\tcp", L"Z:\\proc\\net\\tcp6" },
-        { L"Z:\\proc\\net\\udp", L"Z:\\proc\\net\\udp6" },
+        { HOST_FILE( L"\\proc\\net\\tcp" ), HOST_FILE( L"\\proc\\net\\tcp6" ) },
+        { HOST_FILE( L"\\proc\\net\\udp" ), HOST_FILE( L"\\proc\\net\\udp6" ) },
     };
     BOOL found = FALSE;
 
