@@ -233,13 +233,13 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
             portres_unlock();
             if (err)
             {
-                TRACE( "%u+%u overlaps a reservation\n", start, count );
+                TRACE( "%s %u+%u overlaps a reservation: WSAEADDRINUSE\n", proto ? "UDP" : "TCP", start, count );
                 return err;
             }
         }
         if (portres_block_in_use( &test_api, proto, start, count ))
         {
-            TRACE( "%u+%u: a socket holds a port of it\n", start, count );
+            TRACE( "%s %u+%u: a socket holds a port of it: WSAEADDRINUSE\n", proto ? "UDP" : "TCP", start, count );
             return WSAEADDRINUSE;
         }
     }
@@ -258,7 +258,8 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
         if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
         else if ((other = portres_find_conflict( pool, proto, start, count )))
         {
-            TRACE( "%u+%u overlaps %u+%u of owner %u\n", start, count, other->start, other->count, other->owner );
+            TRACE( "%s %u+%u overlaps %u+%u, token %#llx of process %u\n", proto ? "UDP" : "TCP", start, count,
+                   other->start, other->count, (unsigned long long)other->token, other->pid );
             err = WSAEADDRINUSE;
             if (wildcard && tries < ACQUIRE_TRIES)
             {
@@ -330,6 +331,8 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
         forget_acquired( in->Token );
     }
     portres_unlock();
+    if (err) TRACE( "token %#llx: %s\n", (unsigned long long)in->Token,
+                    err == WSAEACCES ? "another process's: WSAEACCES" : "no runtime reservation: WSAEINVAL" );
     return err;
 }
 
@@ -339,11 +342,18 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     struct portres_reservation *res;
     int err = 0;
 
-    if (socket_is_bound( s )) return WSAEINVAL;
+    if (socket_is_bound( s ))
+    {
+        TRACE( "socket %#Ix is bound: WSAEINVAL\n", s );
+        return WSAEINVAL;
+    }
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
     else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
+    if (err) TRACE( "socket %#Ix, token %#llx: %s\n", s, (unsigned long long)in->Token,
+                    err == WSAEACCES ? "not this process's, or persistent without administrator rights: WSAEACCES"
+                                     : "no reservation of the socket's protocol: WSAEINVAL" );
     if (!err) watch_socket( s, socket_gone );  /* its association ends with its last handle */
     if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
     return err;
@@ -425,6 +435,12 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
     if (!in) { err = WSAEFAULT; goto done; }
     if (in_size < in_needed) { err = WSAEINVAL; goto done; }
     if (IsBadReadPtr( in, in_needed )) { err = WSAEFAULT; goto done; }
+    if (code == SIO_ACQUIRE_PORT_RESERVATION)
+        TRACE( "socket %#Ix SIO_ACQUIRE_PORT_RESERVATION %u+%u\n", s,
+               portres_ntohs( ((INET_PORT_RANGE *)in)->StartPort ), ((INET_PORT_RANGE *)in)->NumberOfPorts );
+    else TRACE( "socket %#Ix %s token %#llx\n", s, code == SIO_RELEASE_PORT_RESERVATION ?
+                "SIO_RELEASE_PORT_RESERVATION" : "SIO_ASSOCIATE_PORT_RESERVATION",
+                (unsigned long long)((INET_PORT_RESERVATION_TOKEN *)in)->Token );
     if (!ret_size || IsBadWritePtr( ret_size, sizeof(*ret_size) )) { err = WSAEFAULT; goto done; }
     if (overlapped && IsBadWritePtr( overlapped, sizeof(*overlapped) )) { err = WSAEFAULT; goto done; }
 
@@ -447,7 +463,12 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
 
 done:
     if (ret_size && !IsBadWritePtr( ret_size, sizeof(*ret_size) )) *ret_size = bytes;
-    TRACE( "socket %#Ix code %#lx in %p %lu out %p %lu overlapped %p -> %d\n", s, code, in, in_size,
-           out, out_size, overlapped, err );
+    if (!err && code == SIO_ACQUIRE_PORT_RESERVATION)
+        TRACE( "socket %#Ix -> 0: %u+%u, token %#llx%s\n", s,
+               portres_ntohs( ((INET_PORT_RESERVATION_INSTANCE *)out)->Reservation.StartPort ),
+               ((INET_PORT_RESERVATION_INSTANCE *)out)->Reservation.NumberOfPorts,
+               (unsigned long long)((INET_PORT_RESERVATION_INSTANCE *)out)->Token.Token,
+               overlapped ? ", overlapped" : "" );
+    else TRACE( "socket %#Ix code %#lx -> %d%s\n", s, code, err, overlapped ? ", overlapped" : "" );
     return err;
 }

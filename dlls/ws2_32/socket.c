@@ -10,10 +10,60 @@
  * (or FALSE, or INVALID_SOCKET).
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ws2_32_private.h"
 #include "debug.h"
+
+/* an address for the traces: "127.0.0.1:80", "[::1]:80" (port in host
+ * order), "family 17", "(null)" or "(bad pointer)"; one of eight rotating
+ * buffers, so that a few may appear in one trace line.  Called only when
+ * tracing is on. */
+static const char *debugstr_sockaddr( const struct sockaddr *addr, int len )
+{
+    static char bufs[8][64];
+    static LONG next;
+    char *buf = bufs[InterlockedIncrement( &next ) % ARRAYSIZE(bufs)];
+
+    if (!addr) return "(null)";
+    if (len < (int)sizeof(addr->sa_family) || IsBadReadPtr( addr, len )) return "(bad pointer)";
+    if (addr->sa_family == AF_INET && len >= (int)sizeof(struct sockaddr_in))
+    {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+        const BYTE *b = (const BYTE *)&in->sin_addr;
+
+        snprintf( buf, 64, "%u.%u.%u.%u:%u", b[0], b[1], b[2], b[3], portres_ntohs( in->sin_port ) );
+    }
+    else if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
+    {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        const BYTE *b = (const BYTE *)&in6->sin6_addr;
+        int zero_at = -1, zero_len = 1, n = 1, i;
+
+        /* the longest run of two or more zero groups becomes "::" */
+        for (i = 0; i < 8; i++)
+        {
+            int run = 0;
+            while (i + run < 8 && !b[2 * (i + run)] && !b[2 * (i + run) + 1]) run++;
+            if (run > zero_len) { zero_at = i; zero_len = run; }
+        }
+        buf[0] = '[';
+        for (i = 0; i < 8; i++)
+        {
+            if (i == zero_at)
+            {
+                n += snprintf( buf + n, 64 - n, "::" );
+                i += zero_len - 1;
+                continue;
+            }
+            n += snprintf( buf + n, 64 - n, "%s%x", i && i != zero_at + zero_len ? ":" : "", b[2 * i] << 8 | b[2 * i + 1] );
+        }
+        snprintf( buf + n, 64 - n, "]:%u", portres_ntohs( in6->sin6_port ) );
+    }
+    else snprintf( buf, 64, "family %u", addr->sa_family );
+    return buf;
+}
 
 /* the implicit bind of an implicit-bind path: TRUE (the error set, and
  * traced) when it failed and the call must fail without reaching the
@@ -137,9 +187,11 @@ SOCKET WINAPI portres_WSAAccept( SOCKET s, struct sockaddr *addr, int *len, LPCO
  */
 int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
 {
-    int err = bind_explicit( s, addr, len );
+    int err;
 
-    TRACE( "socket %#Ix addr %p len %d -> %d\n", s, addr, len, err );
+    TRACE( "socket %#Ix, %s\n", s, debugstr_sockaddr( addr, len ) );
+    err = bind_explicit( s, addr, len );
+    TRACE( "socket %#Ix -> %d\n", s, err );
     if (!err) return 0;
     SetLastError( err );
     return SOCKET_ERROR;
@@ -157,7 +209,7 @@ int WINAPI portres_bind( SOCKET s, const struct sockaddr *addr, int len )
  */
 int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 {
-    TRACE( "socket %#Ix addr %p len %d\n", s, addr, len );
+    TRACE( "socket %#Ix, %s\n", s, debugstr_sockaddr( addr, len ) );
     if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.connect( s, addr, len );
 }
@@ -170,7 +222,7 @@ int WINAPI portres_connect( SOCKET s, const struct sockaddr *addr, int len )
 int WINAPI portres_WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
                                WSABUF *callee_data, QOS *sqos, QOS *gqos )
 {
-    TRACE( "socket %#Ix addr %p len %d\n", s, addr, len );
+    TRACE( "socket %#Ix, %s\n", s, debugstr_sockaddr( addr, len ) );
     if (addr && implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSAConnect( s, addr, len, caller_data, callee_data, sqos, gqos );
 }
@@ -282,7 +334,7 @@ BOOL WINAPI portres_WSAConnectByList( SOCKET s, SOCKET_ADDRESS_LIST *list, DWORD
  */
 int WINAPI portres_sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int tolen )
 {
-    TRACE( "socket %#Ix len %d to %p tolen %d\n", s, len, to, tolen );
+    TRACE( "socket %#Ix len %d to %s\n", s, len, debugstr_sockaddr( to, tolen ) );
     if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.sendto( s, buf, len, flags, to, tolen );
 }
@@ -296,7 +348,7 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
                               const struct sockaddr *to, int tolen, OVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
-    TRACE( "socket %#Ix count %lu to %p tolen %d\n", s, count, to, tolen );
+    TRACE( "socket %#Ix count %lu to %s\n", s, count, debugstr_sockaddr( to, tolen ) );
     if (to && implicit_bind_failed( s, IMPLICIT_UDP )) return SOCKET_ERROR;
     return builtin.WSASendTo( s, buffers, count, sent, flags, to, tolen, overlapped, completion );
 }
@@ -311,7 +363,8 @@ int WINAPI portres_WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sen
 int WINAPI portres_WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, OVERLAPPED *overlapped,
                                LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
-    TRACE( "socket %#Ix msg %p flags %#lx\n", s, msg, flags );
+    TRACE( "socket %#Ix to %s flags %#lx\n", s,
+           msg && !IsBadReadPtr( msg, sizeof(*msg) ) ? debugstr_sockaddr( msg->name, msg->namelen ) : "(no msg)", flags );
     if (msg && !IsBadReadPtr( msg, sizeof(*msg) ) && msg->name && implicit_bind_failed( s, IMPLICIT_UDP ))
         return SOCKET_ERROR;
     return builtin.WSASendMsg( s, msg, flags, sent, overlapped, completion );
@@ -326,6 +379,7 @@ static LPFN_CONNECTEX builtin_ConnectEx;
 static BOOL WINAPI portres_ConnectEx( SOCKET s, const struct sockaddr *addr, int len, void *buf, DWORD size,
                                       DWORD *sent, OVERLAPPED *overlapped )
 {
+    TRACE( "socket %#Ix, %s\n", s, debugstr_sockaddr( addr, len ) );
     if (implicit_bind_failed( s, IMPLICIT_TCP | IMPLICIT_UDP | IMPLICIT_ASSOCIATED_ONLY )) return FALSE;
     return builtin_ConnectEx( s, addr, len, buf, size, sent, overlapped );
 }

@@ -26,7 +26,8 @@ static int parse_winedebug( const char *spec )
         char *op = strpbrk( item, "+-" );
         int mask = 0;
         if (!op) continue;
-        if (strcmp( op + 1, "portres" ) && strcmp( op + 1, "all" )) continue;
+        /* +winsock too: a user tracing Wine's Winsock sees portres's part of it */
+        if (strcmp( op + 1, "portres" ) && strcmp( op + 1, "winsock" ) && strcmp( op + 1, "all" )) continue;
         if (op == item) mask = ~0;
         else for (unsigned int i = 0; i < ARRAYSIZE(class_names); i++)
             if ((size_t)(op - item) == strlen( class_names[i] ) && !strncmp( item, class_names[i], op - item ))

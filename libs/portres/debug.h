@@ -3,8 +3,9 @@
  *
  * Messages go through ntdll's __wine_dbg_output, present in every Wine
  * process (behaviour §5), so they interleave with Wine's own; on Windows, where
- * it is absent, nothing is printed.  err, warn and fixme are on by
- * default; WINEDEBUG=+portres adds trace, -portres or -all silences it.
+ * it is absent, nothing is printed.  err and warn are on by default;
+ * WINEDEBUG=+portres (or +winsock, the channel of Wine's own ws2_32) adds
+ * trace, -portres or -all silences it.
  */
 
 #ifndef PORTRES_DEBUG_H
