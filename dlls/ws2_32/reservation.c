@@ -359,11 +359,6 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     return err;
 }
 
-/* Wine's private socket ioctl that completes a request with the status
- * given as input through the usual legs: event, APC, completion port
- * (behaviour §5).  It always reports 0 bytes. */
-#define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
-
 C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == sizeof(INET_PORT_RESERVATION_INSTANCE) );
 
 static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG reserved )
@@ -372,22 +367,14 @@ static void WINAPI completion_apc( void *context, IO_STATUS_BLOCK *iosb, ULONG r
     func( iosb->Status ? WSAEINVAL : 0, (DWORD)iosb->Information, (OVERLAPPED *)iosb, 0 );
 }
 
-/* report the successful completion of an overlapped request: hEvent is
- * signalled, or the completion routine queued as an APC, or a packet
- * posted to the socket's completion port (not when hEvent has its low bit
- * set, nor with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).  Returns 0 or a
- * Winsock error.
- *
- * Acquire's 16 bytes: Wine's COMPLETE_ASYNC always reports 0, but an AFD
- * poll of the socket for no event with a zero timeout is completed by the
- * wineserver at once with its 16-byte header as output, and Wine writes
- * that count into the OVERLAPPED before the server signals the event,
- * queues the APC or posts the packet, all of which carry 16.  The
- * OVERLAPPED is also filled beforehand, so no waiter ever reads 0. */
+/* report the successful completion of an overlapped request with bytes
+ * (0, or acquire's 16): hEvent is signalled, or the completion routine
+ * queued as an APC, or a packet posted to the socket's completion port
+ * (through Wine's private requests: wine_complete_async).  Returns 0 or a
+ * Winsock error. */
 static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion,
                                 DWORD bytes )
 {
-    NTSTATUS status = 0, ret;
     HANDLE event = overlapped->hEvent;
     void *context = ((ULONG_PTR)overlapped->hEvent & 1) ? NULL : overlapped;
     PIO_APC_ROUTINE apc = NULL;
@@ -398,25 +385,7 @@ static int complete_overlapped( SOCKET s, OVERLAPPED *overlapped, LPWSAOVERLAPPE
         context = completion;
         apc = (PIO_APC_ROUTINE)completion_apc;
     }
-    overlapped->Internal = 0;  /* STATUS_SUCCESS */
-    overlapped->InternalHigh = bytes;
-    if (bytes == sizeof(INET_PORT_RESERVATION_INSTANCE))
-    {
-        struct afd_poll in = { .timeout = 0, .count = 1, .sockets[0] = { .socket = s } }, out;
-
-        ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
-                                     IOCTL_AFD_POLL, &in, sizeof(in), &out, sizeof(out) );
-        if (!ret && overlapped->InternalHigh == bytes) return 0;
-        WARN( "socket %#Ix: the poll completed with %#lx, %Iu bytes\n", s, ret, overlapped->InternalHigh );
-        if (!ret) return 0;  /* completed, with a wrong count: the legs ran already */
-        overlapped->Internal = 0;  /* STATUS_SUCCESS */
-        overlapped->InternalHigh = bytes;
-    }
-    ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
-                                 IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
-    /* COMPLETE_ASYNC wrote 0 bytes after the event was set: only for counts of 0 */
-    overlapped->InternalHigh = bytes;
-    return ret ? WSAEINVAL : 0;
+    return wine_complete_async( s, event, apc, context, overlapped, bytes ) ? WSAEINVAL : 0;
 }
 
 /* port_reservation_ioctl: WSAIoctl for the three codes; returns 0 or a

@@ -80,12 +80,9 @@ static void CALLBACK issue_poll( ULONG_PTR arg )
     struct watch_request *req = (struct watch_request *)arg;
     struct watch *w = req->w;
     SOCKET s = w->s;
-    struct afd_poll in = { .timeout = MAXLONGLONG, .count = 1,
-                           .sockets[0] = { .socket = s, .flags = AFD_POLL_CLOSE } };
     NTSTATUS status;
 
-    status = NtDeviceIoControlFile( poll_handle, w->event, NULL, w, &w->iosb, IOCTL_AFD_POLL, &in, sizeof(in),
-                                    &w->out, sizeof(w->out) );
+    status = wine_poll_close( poll_handle, s, w->event, w, &w->iosb, &w->out );
     AcquireSRWLockExclusive( &watch_lock );
     watch_issuing--;
     if (NT_ERROR( status )) req->state = WATCH_FAILED;
@@ -282,7 +279,6 @@ int watch_alive( UINT64 id )
  * on Windows.  Else *closed is NULL. */
 BOOL socket_closing( SOCKET s, HANDLE *closed )
 {
-    OBJECT_BASIC_INFORMATION info;
     BOOL last = TRUE;
     BOOL watched = FALSE;
 
@@ -291,8 +287,7 @@ BOOL socket_closing( SOCKET s, HANDLE *closed )
     for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watched = TRUE;
     ReleaseSRWLockShared( &watch_lock );
     if (!watched) return TRUE;
-    if (!NtQueryObject( (HANDLE)s, ObjectBasicInformation, &info, sizeof(info), NULL ))
-        last = info.HandleCount <= 1;
+    last = wine_last_handle( (HANDLE)s );
     AcquireSRWLockExclusive( &watch_lock );
     for (unsigned int i = 0; i < watch_count; i++)
         if (watches[i]->s == s)

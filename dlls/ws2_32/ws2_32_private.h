@@ -11,6 +11,7 @@
 
 #include "shared.h"
 #include "lock.h"
+#include "wine.h"
 
 #ifndef SIO_ACQUIRE_PORT_RESERVATION
 #define SIO_ACQUIRE_PORT_RESERVATION   _WSAIOW(IOC_VENDOR, 100)
@@ -64,25 +65,6 @@ void socket_bound( SOCKET s );
 void uncache_socket( SOCKET s );
 void note_socket( SOCKET s, int family, int type, int protocol );
 void note_accepted_socket( SOCKET listener, SOCKET s );
-
-/* the AFD poll request (Windows' AFD_POLL_INFO layout, as Wine 8's
- * wineserver reads it); its header alone is 16 bytes on 32- and 64-bit */
-#define IOCTL_AFD_POLL CTL_CODE(FILE_DEVICE_BEEP, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
-#define AFD_POLL_CLOSE 0x0020
-
-struct afd_poll
-{
-    LONGLONG timeout;
-    ULONG count;
-    BOOLEAN exclusive;
-    BOOLEAN padding[3];
-    struct
-    {
-        SOCKET socket;
-        int flags;
-        int status;
-    } sockets[1];
-};
 
 /* association.c */
 struct association

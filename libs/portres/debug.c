@@ -8,6 +8,7 @@
 #include <windows.h>
 
 #include "debug.h"
+#include "wine.h"
 
 static const char *const class_names[] = { "err", "warn", "trace" };  /* by enum portres_dbg_class */
 static int (__cdecl *wine_dbg_output)( const char * );
@@ -45,10 +46,9 @@ int portres_dbg_on( enum portres_dbg_class cls )
     if (dbg_flags == -1)
     {
         char spec[1024];
-        HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
         DWORD len = GetEnvironmentVariableA( "WINEDEBUG", spec, sizeof(spec) );
 
-        if (ntdll) wine_dbg_output = (void *)GetProcAddress( ntdll, "__wine_dbg_output" );
+        wine_dbg_output = wine_dbg_output_fn();
         dbg_flags = wine_dbg_output ? parse_winedebug( len && len < sizeof(spec) ? spec : NULL ) : 0;
     }
     return (dbg_flags >> cls) & 1;

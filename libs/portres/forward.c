@@ -12,6 +12,7 @@
 
 #include "forward.h"
 #include "debug.h"
+#include "wine.h"
 
 #ifdef _WIN64
 # define BUILTIN_ARCH_DIR L"x86_64-windows"
@@ -35,15 +36,12 @@ static HMODULE try_load( HMODULE self, const WCHAR *path )
  * builtin is found, after an err: line naming every path tried. */
 HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
 {
-    WCHAR var[16], dir[MAX_PATH], path[MAX_PATH + 64], tried[4 * (MAX_PATH + 64)] = L"";
+    WCHAR dir[MAX_PATH], path[MAX_PATH + 64], tried[4 * (MAX_PATH + 64)] = L"";
     HMODULE mod;
 
     for (int i = 0; i < 10; i++)
     {
-        DWORD len;
-        swprintf( var, ARRAYSIZE(var), L"WINEDLLDIR%d", i );
-        len = GetEnvironmentVariableW( var, dir, ARRAYSIZE(dir) );
-        if (!len || len >= (DWORD)ARRAYSIZE(dir)) continue;
+        if (!wine_dll_dir( i, dir, ARRAYSIZE(dir) )) continue;
         swprintf( path, ARRAYSIZE(path), L"%ls\\%ls\\%ls", dir, BUILTIN_ARCH_DIR, name );
         if ((mod = try_load( self, path ))) return mod;
         if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))

@@ -3,9 +3,8 @@
  * sockets, read through the Windows side.  Win32 glue of the bind policy
  * and of acquires; see kernel.h.
  *
- * Host files are named by Wine's NT path for Unix files, \??\unix\<path>
- * (Win32: \\?\unix\<path>; ntdll's nt_to_unix_file_name, Wine 5 and
- * later), not through drive Z:, which a user may remove or remap.
+ * Host files are named by Wine's NT path for Unix files (HOST_FILE,
+ * wine.h), not through drive Z:, which a user may remove or remap.
  */
 
 #include <stdio.h>
@@ -16,9 +15,7 @@
 
 #include "kernel.h"
 #include "debug.h"
-
-/* a file of the host, by its Unix path with backslashes */
-#define HOST_FILE( path ) L"\\\\?\\unix" path
+#include "wine.h"
 
 /* read a small file of /proc/sys through the Windows side (the wineserver
  * opens it: fine for /proc/sys, which is the same for every process) */

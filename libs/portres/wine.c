@@ -1,0 +1,111 @@
+/*
+ * Wine's internals portres relies on (see wine.h), in one place
+ *
+ *  - host files through \??\unix\<path> (kernel.c's HOST_FILE): ntdll's
+ *    nt_to_unix_file_name maps the "unix" device to the Unix root, so
+ *    /proc is reached whatever the prefix's drives are (Wine 5 and later,
+ *    dlls/ntdll/unix/file.c);
+ *  - the AFD poll of a socket for AFD_POLL_CLOSE alone, completed by the
+ *    wineserver when the socket's last handle is closed (Wine 7 and later,
+ *    server/sock.c sock_close_handle / complete_async_polls);
+ *  - IOCTL_AFD_WINE_COMPLETE_ASYNC, Wine's private socket ioctl that
+ *    completes a request with a given status through its event, APC and
+ *    completion port (Wine 7 and later, server/sock.c sock_ioctl);
+ *  - NtQueryObject's HandleCount for a socket (server/handle.c: the
+ *    object's handle count), which tells closesocket of its last handle;
+ *  - %WINEDLLDIRn%, the folders of Wine's builtin DLLs, set in every Wine
+ *    process (dlls/ntdll/unix/loader.c);
+ *  - ntdll's __wine_dbg_output, present in every Wine process (Wine 6 and
+ *    later, dlls/ntdll/thread.c).
+ */
+
+#include <stdio.h>
+
+#include "wine.h"
+#include "debug.h"
+
+#define IOCTL_AFD_POLL CTL_CODE(FILE_DEVICE_BEEP, 0x809, METHOD_BUFFERED, FILE_ANY_ACCESS)
+#define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE(FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS)
+
+C_ASSERT( FIELD_OFFSET(struct afd_poll, sockets) == 16 );
+
+/* wine_poll_close: issue, through poll_handle (an overlapped socket),
+ * a poll of socket s for AFD_POLL_CLOSE alone: it completes (iosb, out,
+ * event signalled, and a packet with context on poll_handle's completion
+ * port) once s's last handle is closed.  Adds nothing to s's select mask.
+ * Returns the NTSTATUS of the request: STATUS_PENDING while it waits. */
+NTSTATUS wine_poll_close( HANDLE poll_handle, UINT_PTR s, HANDLE event, void *context, IO_STATUS_BLOCK *iosb,
+                          struct afd_poll *out )
+{
+    struct afd_poll in = { .timeout = MAXLONGLONG, .count = 1, .sockets[0] = { .socket = s, .flags = AFD_POLL_CLOSE } };
+
+    return NtDeviceIoControlFile( poll_handle, event, NULL, context, iosb, IOCTL_AFD_POLL, &in, sizeof(in), out,
+                                  sizeof(*out) );
+}
+
+/* wine_complete_async: complete an overlapped request on socket s at once
+ * with success and a byte count of bytes (0 or 16), through its legs:
+ * event, apc with context, or a packet on s's completion port (not when
+ * event has its low bit set, nor with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).
+ *
+ * COMPLETE_ASYNC always reports 0 bytes.  For 16, an AFD poll of s for no
+ * event with a zero timeout comes first: the wineserver completes it at
+ * once with its 16-byte header as output, and Wine writes that count into
+ * the OVERLAPPED before the event, APC or packet, all of which carry it;
+ * COMPLETE_ASYNC only if that poll fails.  The OVERLAPPED is filled
+ * beforehand, so no waiter ever reads 0.  Returns the NTSTATUS (0: done). */
+NTSTATUS wine_complete_async( UINT_PTR s, HANDLE event, PIO_APC_ROUTINE apc, void *context, OVERLAPPED *overlapped,
+                              DWORD bytes )
+{
+    NTSTATUS status = 0, ret;
+
+    overlapped->Internal = 0;  /* STATUS_SUCCESS */
+    overlapped->InternalHigh = bytes;
+    if (bytes == FIELD_OFFSET(struct afd_poll, sockets))
+    {
+        struct afd_poll in = { .timeout = 0, .count = 1, .sockets[0] = { .socket = s } }, out;
+
+        ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped, IOCTL_AFD_POLL,
+                                     &in, sizeof(in), &out, sizeof(out) );
+        if (!ret && overlapped->InternalHigh == bytes) return 0;
+        WARN( "socket %#Ix: the poll completed with %#lx, %Iu bytes\n", s, ret, overlapped->InternalHigh );
+        if (!ret) return 0;  /* completed, with a wrong count: the legs ran already */
+        overlapped->Internal = 0;
+        overlapped->InternalHigh = bytes;
+    }
+    ret = NtDeviceIoControlFile( (HANDLE)s, event, apc, context, (IO_STATUS_BLOCK *)overlapped,
+                                 IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
+    /* COMPLETE_ASYNC wrote 0 bytes after the event was set: only for counts of 0 */
+    overlapped->InternalHigh = bytes;
+    return ret;
+}
+
+/* wine_last_handle: TRUE if handle is the last handle of its object (or
+ * the count cannot be read) */
+BOOL wine_last_handle( HANDLE handle )
+{
+    OBJECT_BASIC_INFORMATION info;
+
+    if (NtQueryObject( handle, ObjectBasicInformation, &info, sizeof(info), NULL )) return TRUE;
+    return info.HandleCount <= 1;
+}
+
+/* wine_dll_dir: %WINEDLLDIR<index>% in dir (size characters); its length,
+ * 0 when unset or too long */
+DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size )
+{
+    WCHAR var[16];
+    DWORD len;
+
+    swprintf( var, ARRAYSIZE(var), L"WINEDLLDIR%u", index );
+    len = GetEnvironmentVariableW( var, dir, size );
+    return len < size ? len : 0;
+}
+
+/* wine_dbg_output_fn: ntdll's __wine_dbg_output, NULL outside Wine */
+int (__cdecl *wine_dbg_output_fn( void ))( const char * )
+{
+    HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
+
+    return ntdll ? (void *)GetProcAddress( ntdll, "__wine_dbg_output" ) : NULL;
+}
