@@ -1,7 +1,7 @@
 /*
  * The journal of persistent changes: what makes a change of the persistent
  * list durable when the wineserver is killed before it saves the registry
- * (behaviour §5; README "Where things are kept").  Win32-free: unit-tested and
+ * (behaviour §5; doc/design.md "Where things are kept").  Win32-free: unit-tested and
  * fuzzed natively.  Ports in host byte order.
  *
  * One line per change, oldest first, appended and flushed before the call

@@ -193,7 +193,7 @@ report_abs B3-persistent-abs - "create+lookup+delete (1 TCP port, $in+)"
 for i in $(seq 1 "$runs"); do timed - persistent 20 "$out" >>"$tmp/subject"; done
 report_abs B3-persistent-abs-out - "create+lookup+delete (1 TCP port, $out+)"
 
-# B3-journal: the cost of the journal (issue 8): create+lookup+delete with
+# B3-journal: the cost of the journal: create+lookup+delete with
 # it, and with PORTRES_JOURNAL=off (no journal: not durable, for this
 # comparison only)
 for i in $(seq 1 "$runs"); do

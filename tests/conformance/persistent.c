@@ -605,7 +605,7 @@ static void test_not_admin( void )
 
 /* portres only (the registry key is portres's store): a value added by
  * hand in the registry while this process holds the pool is found by
- * Lookup, and is gone once deleted by hand (issue 8); the journal holds
+ * Lookup, and is gone once deleted by hand; the journal holds
  * one line per change made through the API */
 static void test_registry_hand_edit( void )
 {

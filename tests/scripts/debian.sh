@@ -1,5 +1,5 @@
 #!/bin/sh
-# debian.sh - the Debian package (issue 9).  From a copy of the tree (so
+# debian.sh - the Debian package.  From a copy of the tree (so
 # nothing lands next to the checkout: dpkg-buildpackage writes the .deb to
 # the parent folder), dpkg-buildpackage -b builds portres_VERSION_amd64.deb
 # with VERSION both configure.ac's and debian/changelog's, and leaves no

@@ -1,6 +1,6 @@
 #!/bin/sh
 # durability.sh - every acknowledged persistent change survives a SIGKILL
-# of the wineserver (issue 8): the journal of libs/portres/store.c
+# of the wineserver: the journal of libs/portres/store.c
 #
 #   WINEPREFIX=... PORTRES_TOP=... sh tests/scripts/durability.sh [CYCLES]
 #

@@ -138,7 +138,7 @@ if [ -f "$stress" ]; then
         lacks_line "$(row 46900 46909)" "show $p store=persistent with a runtime reservation"
     done
     # a value added by hand in the registry while a process holds the pool
-    # is seen by the next show (issue 8); deleted by hand, it goes
+    # is seen by the next show; deleted by hand, it goes
     wine reg add "$key" /v 46950-46954 /d 0x8000000000000ab1 /f /reg:64 >/dev/null 2>&1
     netsh int ipv4 show excludedportrange tcp
     has_line "$(row 46950 46954 '*')" "show tcp after a value was added by hand, the pool held"

@@ -1,6 +1,6 @@
 /*
  * stress - many processes acquiring, associating, binding and releasing
- * overlapping blocks at once (issue 3: concurrency)
+ * overlapping blocks at once (concurrency)
  *
  *   stress run PROCESSES CYCLES [SECONDS]   the driver: starts the workers
  *   stress worker ID CYCLES SECONDS         one worker
