@@ -58,10 +58,10 @@ static struct portres_reservation *find_persistent( struct portres_pool *pool, e
                                                     USHORT start, USHORT count )
 {
     struct portres_reservation *res = portres_pool_find_exact( pool, proto, start, count, TRUE );
-    return res && !res->owner ? res : NULL;
+    return res && res->kind == PORTRES_KIND_PERSISTENT ? res : NULL;
 }
 
-/* add the block to the pool as pending (portres_res_pending) in *res:
+/* add the block to the pool as pending (PORTRES_KIND_PENDING) in *res:
  * NO_ERROR, ERROR_SHARING_VIOLATION (it overlaps a reservation) or
  * ERROR_NOT_ENOUGH_MEMORY (no pool, no owner id, the pool is full) */
 static ULONG add_pending( enum portres_proto proto, USHORT start, USHORT count, struct portres_reservation *res )
@@ -78,7 +78,7 @@ static ULONG add_pending( enum portres_proto proto, USHORT start, USHORT count, 
         res->start = start;
         res->count = count;
         res->proto = proto;
-        res->persistent = 1;
+        res->kind = PORTRES_KIND_PENDING;
         res->pid = GetCurrentProcessId();
         if (!portres_pool_add( pool, res )) err = ERROR_NOT_ENOUGH_MEMORY;  /* the pool is full */
     }
@@ -97,7 +97,11 @@ static void end_pending( UINT64 token, ULONG err )
     if ((res = portres_pool_find_token( pool, token )))
     {
         if (err) portres_pool_remove( pool, res );
-        else res->owner = 0;
+        else
+        {
+            res->kind = PORTRES_KIND_PERSISTENT;
+            res->owner = 0;
+        }
     }
     portres_unlock();
 }

@@ -218,7 +218,8 @@ static int foreign_reservation( enum portres_proto proto, USHORT port )
     int err = 0;
 
     if (!(pool = portres_lock())) return 0;
-    if ((res = portres_find_conflict( pool, proto, port, 1 )) && !res->persistent && !portres_is_self( res->owner ))
+    if ((res = portres_find_conflict( pool, proto, port, 1 )) && res->kind == PORTRES_KIND_RUNTIME &&
+        !portres_is_self( res->owner ))
     {
         TRACE( "%s port %u is in %u+%u, token %#llx of process %u: WSAEACCES\n", proto ? "UDP" : "TCP", port,
                res->start, res->count, (unsigned long long)res->token, res->pid );

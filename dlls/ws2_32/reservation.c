@@ -86,7 +86,7 @@ static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 wa
         struct portres_reservation *res;
 
         if (s != INVALID_SOCKET ? acquired[i].s != s : acquired[i].watch != watch) continue;
-        if ((res = portres_pool_find_token( pool, acquired[i].token )) && !res->persistent &&
+        if ((res = portres_pool_find_token( pool, acquired[i].token )) && res->kind == PORTRES_KIND_RUNTIME &&
             portres_is_self( res->owner ))
         {
             portres_pool_remove( pool, res );
@@ -273,7 +273,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     if (!err)
     {
         res.token = portres_pool_new_token( pool, FALSE );
-        res.socket = watch;  /* names the socket's watch event, with pid (shared.c) */
+        res.watch = watch;  /* names the socket's watch event, with pid (shared.c) */
         res.pid = GetCurrentProcessId();
         res.start = start;
         res.count = count;
@@ -302,14 +302,14 @@ static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 
     struct portres_reservation *res = portres_pool_find_token( pool, token );
     int alive;
 
-    if (!res || res->persistent) return res;
+    if (!res || portres_res_persistent( res )) return res;
     if (!portres_is_self( res->owner ) && !portres_owner_alive( res->owner ))
     {
         portres_pool_remove_owner( pool, res->owner );
         return NULL;
     }
     /* this process's own: its watch's event, without opening it by name */
-    if ((alive = portres_is_self( res->owner ) ? watch_alive( res->socket ) : -1) < 0)
+    if ((alive = portres_is_self( res->owner ) ? watch_alive( res->watch ) : -1) < 0)
         alive = portres_socket_alive( res );
     if (alive) return res;
     portres_pool_remove( pool, res );  /* its socket's last handle is closed */
@@ -323,7 +323,7 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
     int err = 0;
 
     if (!(pool = portres_lock())) return WSAENOBUFS;
-    if (!(res = find_live( pool, in->Token )) || res->persistent) err = WSAEINVAL;
+    if (!(res = find_live( pool, in->Token )) || portres_res_persistent( res )) err = WSAEINVAL;
     else if (!portres_is_self( res->owner )) err = WSAEACCES;  /* no owner id spent here */
     else
     {
@@ -349,7 +349,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     }
     if (!(pool = portres_lock())) return WSAENOBUFS;
     if (!(res = find_live( pool, in->Token )) || res->proto != proto) err = WSAEINVAL;
-    else if (res->persistent ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
+    else if (portres_res_persistent( res ) ? !portres_is_admin() : !portres_is_self( res->owner )) err = WSAEACCES;
     portres_unlock();
     if (err) TRACE( "socket %#Ix, token %#llx: %s\n", s, (unsigned long long)in->Token,
                     err == WSAEACCES ? "not this process's, or persistent without administrator rights: WSAEACCES"

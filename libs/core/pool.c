@@ -123,8 +123,23 @@ struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, 
     return NULL;
 }
 
+/* portres_res_persistent: TRUE for every kind with a persistent token
+ * (persistent, pending, active), FALSE for runtime reservations */
+int portres_res_persistent( const struct portres_reservation *res )
+{
+    return res->kind != PORTRES_KIND_RUNTIME;
+}
+
+/* portres_res_reloadable: TRUE for the kinds the registry holds and a
+ * reload replaces (persistent, active); pending and runtime ones stay */
+int portres_res_reloadable( const struct portres_reservation *res )
+{
+    return res->kind == PORTRES_KIND_PERSISTENT || res->kind == PORTRES_KIND_ACTIVE;
+}
+
 /* portres_pool_find_exact: the reservation of proto with exactly this block
- * and kind (persistent or runtime), or NULL */
+ * and a persistent token (persistent = 1: any kind but runtime) or a
+ * runtime one, or NULL */
 struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, enum portres_proto proto,
                                                      uint16_t start, uint16_t count, int persistent )
 {
@@ -132,7 +147,7 @@ struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, 
     {
         struct portres_reservation *res = &pool->res[i];
         if (res->token && res->proto == proto && res->start == start && res->count == count &&
-            !res->persistent == !persistent)
+            !portres_res_persistent( res ) == !persistent)
             return res;
     }
     return NULL;
@@ -162,7 +177,9 @@ struct portres_reservation *portres_pool_add( struct portres_pool *pool, const s
 
     if (tmpl->proto >= PORTRES_PROTO_COUNT || !portres_range_valid( tmpl->start, tmpl->count )) return NULL;
     if (!tmpl->token || portres_pool_find_token( pool, tmpl->token )) return NULL;
-    if (!tmpl->persistent != !(tmpl->token & PORTRES_PERSISTENT_TOKEN_BIT)) return NULL;
+    if (tmpl->kind >= PORTRES_KIND_COUNT ||
+        !portres_res_persistent( tmpl ) != !(tmpl->token & PORTRES_PERSISTENT_TOKEN_BIT))
+        return NULL;
     if (portres_pool_find_overlap( pool, tmpl->proto, tmpl->start, tmpl->count )) return NULL;
 
     for (i = 0; i < used_slots( pool ); i++) if (!pool->res[i].token) break;
@@ -194,7 +211,7 @@ unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owne
 {
     unsigned int n = 0;
     for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner)
+        if (pool->res[i].token && pool->res[i].kind == PORTRES_KIND_RUNTIME && pool->res[i].owner == owner)
         {
             portres_pool_remove( pool, &pool->res[i] );
             n++;
@@ -202,28 +219,14 @@ unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owne
     return n;
 }
 
-/* portres_pool_remove_socket: drop the runtime reservations owner acquired on socket */
-unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket )
-{
-    unsigned int n = 0;
-    for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && !pool->res[i].persistent && pool->res[i].owner == owner &&
-            pool->res[i].socket == socket)
-        {
-            portres_pool_remove( pool, &pool->res[i] );
-            n++;
-        }
-    return n;
-}
-
-/* portres_pool_remove_persistent: drop every persistent reservation (before
- * reloading them from the registry) but the pending ones, which are not in
- * the registry yet (portres_res_pending); returns how many */
+/* portres_pool_remove_persistent: drop every reservation the registry
+ * holds, persistent and active (before reloading them from the registry),
+ * but the pending ones, which are not in the registry yet; returns how many */
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
 {
     unsigned int n = 0;
     for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && pool->res[i].persistent && !portres_res_pending( &pool->res[i] ))
+        if (pool->res[i].token && portres_res_reloadable( &pool->res[i] ))
         {
             portres_pool_remove( pool, &pool->res[i] );
             n++;
@@ -232,13 +235,13 @@ unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
 }
 
 /* portres_pool_remove_pending: drop the pending persistent reservations of
- * owner (portres_res_pending), whose process ended in the middle of their
- * creation; returns how many.  Owner 0 and PORTRES_OWNER_ACTIVE have none. */
+ * owner, whose process ended in the middle of their creation; returns how
+ * many */
 unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner )
 {
     unsigned int n = 0;
     for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && portres_res_pending( &pool->res[i] ) && pool->res[i].owner == owner)
+        if (pool->res[i].token && pool->res[i].kind == PORTRES_KIND_PENDING && pool->res[i].owner == owner)
         {
             portres_pool_remove( pool, &pool->res[i] );
             n++;
@@ -261,7 +264,8 @@ unsigned int portres_pool_repair( struct portres_pool *pool )
         struct portres_reservation *res = &pool->res[i];
         if (!res->token) continue;
         if (res->proto >= PORTRES_PROTO_COUNT || !portres_range_valid( res->start, res->count ) ||
-            !res->persistent != !(res->token & PORTRES_PERSISTENT_TOKEN_BIT) ||
+            res->kind >= PORTRES_KIND_COUNT ||
+            !portres_res_persistent( res ) != !(res->token & PORTRES_PERSISTENT_TOKEN_BIT) ||
             portres_pool_find_overlap( pool, res->proto, res->start, res->count ))
         {
             res->token = 0;

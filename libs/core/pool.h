@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define PORTRES_POOL_MAGIC    0x70727331u  /* "prs1" */
-#define PORTRES_POOL_VERSION  1
+#define PORTRES_POOL_VERSION  2  /* 2: kind and watch (was persistent, socket and owner values) */
 #define PORTRES_MAX_RESERVATIONS 4096
 
 /* the dynamic port range wildcard acquires and port-0 binds draw from:
@@ -25,18 +25,20 @@
 /* persistent tokens have the top bit set, runtime tokens never do [dec] */
 #define PORTRES_PERSISTENT_TOKEN_BIT (1ull << 63)
 
-/* the owner field of an active (netsh store=active) exclusion, which is
- * persistent = 1 but not administered */
-#define PORTRES_OWNER_ACTIVE 0xffffffffu
-
-/* a persistent reservation being created: persistent = 1 and the owner id
- * of the process writing it to the registry, outside the pool lock, in
- * its owner field (neither 0 nor PORTRES_OWNER_ACTIVE).  It holds its ports
- * like any persistent reservation, but is not yet found by Lookup, stays
- * when the persistent part is reloaded, and goes with its writer's process
- * (portres_pool_remove_pending) [dec] */
-#define portres_res_pending( res ) \
-    ((res)->persistent && (res)->owner && (res)->owner != PORTRES_OWNER_ACTIVE)
+/* what a reservation of the pool is; every kind but runtime has a
+ * persistent token (PORTRES_PERSISTENT_TOKEN_BIT) [dec] */
+enum portres_kind
+{
+    PORTRES_KIND_RUNTIME,     /* SIO_ACQUIRE_PORT_RESERVATION's: owner is the acquiring process,
+                               * watch its socket's watch; ends with the socket or the process */
+    PORTRES_KIND_PERSISTENT,  /* in the registry's list (CreatePersistent*PortReservation, netsh
+                               * store=persistent): netsh show's administered "*" ones */
+    PORTRES_KIND_PENDING,     /* a persistent one being written to the registry, outside the pool
+                               * lock, by owner: holds its ports, is not found by Lookup, stays
+                               * when the persistent part is reloaded, goes with owner's process */
+    PORTRES_KIND_ACTIVE,      /* netsh store=active: in the volatile key, ends with the wineserver */
+    PORTRES_KIND_COUNT
+};
 
 /* a bitmap of all ports, one bit each */
 #define PORTRES_BITMAP_BYTES (65536 / 8)
@@ -46,13 +48,13 @@ enum portres_proto { PORTRES_TCP = 0, PORTRES_UDP = 1, PORTRES_PROTO_COUNT };
 struct portres_reservation
 {
     uint64_t token;      /* 0: free slot */
-    uint64_t socket;     /* acquiring socket (runtime) */
-    uint32_t owner;      /* owner id (runtime), 0 for persistent */
+    uint64_t watch;      /* runtime: the watch id of the acquiring socket (its event's name, with pid) */
+    uint32_t owner;      /* owner id of the process (runtime, pending), else 0 */
     uint32_t pid;        /* owner's process id, for display */
     uint16_t start;      /* first port, host order */
     uint16_t count;      /* number of ports */
     uint8_t  proto;      /* enum portres_proto */
-    uint8_t  persistent;
+    uint8_t  kind;       /* enum portres_kind */
     uint16_t reserved;
 };
 
@@ -75,6 +77,8 @@ struct portres_pool
 typedef int (*portres_port_free_fn)( void *ctx, enum portres_proto proto, uint16_t port );
 
 int portres_range_valid( uint32_t start, uint32_t count );
+int portres_res_persistent( const struct portres_reservation *res );
+int portres_res_reloadable( const struct portres_reservation *res );
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed );
 int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port );
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
@@ -90,7 +94,6 @@ uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent );
 struct portres_reservation *portres_pool_add( struct portres_pool *pool, const struct portres_reservation *tmpl );
 void portres_pool_remove( struct portres_pool *pool, struct portres_reservation *res );
 unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner );
-unsigned int portres_pool_remove_socket( struct portres_pool *pool, uint32_t owner, uint64_t socket );
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool );
 unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner );
 unsigned int portres_pool_repair( struct portres_pool *pool );

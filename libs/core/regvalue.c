@@ -98,6 +98,6 @@ int portres_regvalue_parse( const char *name, const char *data, enum portres_pro
     res->start = start;
     res->count = count;
     res->proto = (uint8_t)proto;
-    res->persistent = 1;
+    res->kind = PORTRES_KIND_PERSISTENT;
     return 1;
 }

@@ -129,7 +129,7 @@ static unsigned int reclaim_dead( struct portres_pool *pool )
     {
         DWORD owner = res->owner;
 
-        if ((res->persistent && !portres_res_pending( res )) || owner == last_alive || portres_is_self( owner ))
+        if (portres_res_reloadable( res ) || owner == last_alive || portres_is_self( owner ))
             continue;
         if (portres_owner_alive( owner )) last_alive = owner;
         else reclaimed += portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );

@@ -170,9 +170,9 @@ BOOL portres_socket_alive( const struct portres_reservation *res )
     HANDLE event;
     DWORD ret;
 
-    if (res->persistent || !res->socket) return TRUE;
+    if (res->kind != PORTRES_KIND_RUNTIME || !res->watch) return TRUE;
     swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_SOCKET_EVENT_FMT), (unsigned long)res->pid,
-              (unsigned long long)res->socket );
+              (unsigned long long)res->watch );
     if (!(event = OpenEventW( SYNCHRONIZE, FALSE, name ))) return TRUE;  /* not watched, or its process ended */
     ret = WaitForSingleObject( event, 0 );
     CloseHandle( event );
@@ -193,7 +193,7 @@ struct portres_reservation *portres_find_conflict( struct portres_pool *pool, en
         DWORD owner = res->owner;
         unsigned int reclaimed;
 
-        if (res->persistent && !portres_res_pending( res )) return res;
+        if (portres_res_reloadable( res )) return res;
         if (!portres_owner_alive( owner ))
         {
             reclaimed = portres_pool_remove_owner( pool, owner ) + portres_pool_remove_pending( pool, owner );

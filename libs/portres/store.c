@@ -209,8 +209,8 @@ static void load_key( struct portres_pool *pool, enum portres_proto proto, BOOL 
             struct portres_reservation *pending = portres_pool_find_token( pool, res.token );
 
             /* a create written but not yet made administered in the pool */
-            if (pending && portres_res_pending( pending )) continue;
-            if (active) res.owner = PORTRES_OWNER_ACTIVE;
+            if (pending && pending->kind == PORTRES_KIND_PENDING) continue;
+            if (active) res.kind = PORTRES_KIND_ACTIVE;
             if (!portres_pool_add( pool, &res ))
                 WARN( "skipping conflicting %s%ls value %s=%s\n", active ? "active " : "", proto_keys[proto],
                       name, data );

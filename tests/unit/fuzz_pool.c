@@ -3,7 +3,7 @@
  *
  * The input is a seed and a sequence of operations on one pool: add
  * (runtime, persistent, with fresh, taken or zero tokens, valid and invalid
- * blocks), remove, remove_owner, remove_socket, remove_persistent, bulk
+ * blocks), remove, remove_owner, remove_pending, remove_persistent, bulk
  * fill up to PORTRES_MAX_RESERVATIONS, find_free with a deterministic
  * port_free callback, lookups, new tokens, half-done operations of a
  * process that died in the lock, and random corruption followed by repair.
@@ -107,7 +107,9 @@ static void check_repaired( void )
     for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
         CHECK( portres_dynamic_range_valid( pool.dyn_first[proto], pool.dyn_count[proto] ) );
     for (uint32_t i = 0; i < MAXRES; i++)
-        if (pool.res[i].token) CHECK( !pool.res[i].persistent == !(pool.res[i].token & BIT63) );
+        if (pool.res[i].token)
+            CHECK( pool.res[i].kind < PORTRES_KIND_COUNT &&
+                   !portres_res_persistent( &pool.res[i] ) == !(pool.res[i].token & BIT63) );
     CHECK( !pool.used || pool.res[pool.used - 1].token );   /* repair leaves the mark tight */
 }
 
@@ -126,9 +128,10 @@ static void op_add( struct input *in, int persistent )
     tmpl.start = b & 1 ? u16( in ) : (uint16_t)(1000 + u8( in ));   /* mostly a small, crowded area */
     b = u8( in );
     tmpl.count = b < 200 ? (uint16_t)(b % 16 + 1) : b < 250 ? u16( in ) : (uint16_t)(b == 250 ? 0 : 65535);
-    tmpl.persistent = (uint8_t)persistent;
-    tmpl.owner = persistent ? 0 : u8( in ) % 4 + 1;
-    tmpl.socket = u8( in ) % 4;
+    /* persistent: the registry's, pending (with a writer) or active */
+    tmpl.kind = persistent ? PORTRES_KIND_PERSISTENT + u8( in ) % 3 : PORTRES_KIND_RUNTIME;
+    tmpl.owner = tmpl.kind == PORTRES_KIND_RUNTIME || tmpl.kind == PORTRES_KIND_PENDING ? u8( in ) % 4 + 1 : 0;
+    tmpl.watch = u8( in ) % 4;
     tmpl.pid = 1234;
     b = u8( in );
     if (b < 240) tmpl.token = portres_pool_new_token( &pool, persistent );
@@ -175,26 +178,27 @@ static void op_remove( struct input *in )
 static void op_remove_owner( struct input *in, int kind )
 {
     uint32_t owner = u8( in ) % 5;
-    uint64_t socket = u8( in ) % 5;
     unsigned expect = 0, got;
+    /* the kind each removes: remove_owner runtime, remove_pending pending */
+    uint8_t of = kind == 0 ? PORTRES_KIND_RUNTIME : PORTRES_KIND_PENDING;
 
     for (uint32_t i = 0; i < MAXRES; i++)
     {
         const struct portres_reservation *r = &pool.res[i];
         if (!r->token) continue;
-        if (kind == 2) expect += !!r->persistent;
-        else expect += !r->persistent && r->owner == owner && (kind == 0 || r->socket == socket);
+        if (kind == 2) expect += !!portres_res_reloadable( r );
+        else expect += r->kind == of && r->owner == owner;
     }
     got = kind == 0 ? portres_pool_remove_owner( &pool, owner )
-        : kind == 1 ? portres_pool_remove_socket( &pool, owner, socket )
+        : kind == 1 ? portres_pool_remove_pending( &pool, owner )
         : portres_pool_remove_persistent( &pool );
     CHECK( got == expect );
     for (uint32_t i = 0; i < MAXRES; i++)
     {
         const struct portres_reservation *r = &pool.res[i];
         if (!r->token) continue;
-        if (kind == 2) CHECK( !r->persistent );
-        else CHECK( r->persistent || r->owner != owner || (kind == 1 && r->socket != socket) );
+        if (kind == 2) CHECK( !portres_res_reloadable( r ) );
+        else CHECK( r->kind != of || r->owner != owner );
     }
 }
 
@@ -280,7 +284,7 @@ static void op_query( struct input *in )
         r = &pool.res[i];
         if (!first_overlap && overlaps( r, proto, start, count )) first_overlap = r;
         if (!first_exact && r->token && r->proto == proto && r->start == start && r->count == count &&
-            !r->persistent == !persistent)
+            !portres_res_persistent( r ) == !persistent)
             first_exact = r;
     }
     CHECK( portres_pool_find_overlap( &pool, proto, start, count ) == first_overlap );
@@ -339,7 +343,7 @@ static void op_fill( struct input *in )
             r->count = 1;
             r->proto = (uint8_t)proto;
             r->owner = 3;
-            r->socket = i & 3;
+            r->watch = i & 3;
             r->token = token++ & ~BIT63;
             if (!r->token) r->token = token++ & ~BIT63;
             put_bit( pool.bitmap[proto], port );
@@ -362,7 +366,7 @@ static void op_fill( struct input *in )
         tmpl.count = 1;
         tmpl.proto = (uint8_t)proto;
         tmpl.owner = 4;
-        tmpl.socket = k & 3;
+        tmpl.watch = k & 3;
         res = portres_pool_add( &pool, &tmpl );
         CHECK( !!res == expect );
         live += !!res;
@@ -385,7 +389,7 @@ static void repair_and_check( void )
         int keep;
         if (!r->token) continue;
         keep = r->proto < PORTRES_PROTO_COUNT && portres_range_valid( r->start, r->count ) &&
-               !r->persistent == !(r->token & BIT63);
+               r->kind < PORTRES_KIND_COUNT && !portres_res_persistent( r ) == !(r->token & BIT63);
         for (uint32_t p = r->start; keep && p < (uint32_t)r->start + r->count; p++)
             if (get_bit( model_bitmap[r->proto], p )) keep = 0;
         if (!keep)
@@ -429,7 +433,7 @@ static void op_corrupt( struct input *in )
             case 2: r->start = u16( in ); break;
             case 3: r->count = u16( in ); break;
             case 4: r->proto = u8( in ) % 4; break;
-            case 5: r->persistent = u8( in ); break;
+            case 5: r->kind = u8( in ); break;
             case 6: r->owner = u8( in ) % 5; break;
             }
             break;
@@ -443,7 +447,8 @@ static void op_corrupt( struct input *in )
             break;
         case 7:
             if (u8( in ) & 1) r->token ^= BIT63;
-            else r->persistent = !r->persistent;
+            else r->kind = r->kind == PORTRES_KIND_RUNTIME ? PORTRES_KIND_PERSISTENT + u8( in ) % 3
+                                                          : PORTRES_KIND_RUNTIME;
             break;
         case 8: pool.magic = u32( in ); pool.version = u32( in ); break;
         }

@@ -30,9 +30,9 @@ static void check_parsed( const char *name, const char *data, enum portres_proto
     struct portres_reservation again;
     uint16_t start, count;
 
-    CHECK( res->persistent == 1 );
+    CHECK( res->kind == PORTRES_KIND_PERSISTENT );
     CHECK( res->proto == proto );
-    CHECK( res->owner == 0 && res->pid == 0 && res->socket == 0 && res->reserved == 0 );
+    CHECK( res->owner == 0 && res->pid == 0 && res->watch == 0 && res->reserved == 0 );
     CHECK( res->token & PORTRES_PERSISTENT_TOKEN_BIT );
     CHECK( res->token != PORTRES_PERSISTENT_TOKEN_BIT );
     CHECK( portres_range_valid( res->start, res->count ) );

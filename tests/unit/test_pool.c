@@ -34,13 +34,13 @@ static struct portres_reservation tmpl( enum portres_proto proto, uint16_t start
     struct portres_reservation r;
     memset( &r, 0, sizeof(r) );
     r.token = token;
-    r.socket = socket;
+    r.watch = socket;
     r.owner = persistent ? 0 : owner;
     r.pid = owner * 10;
     r.start = start;
     r.count = count;
     r.proto = (uint8_t)proto;
-    r.persistent = (uint8_t)!!persistent;
+    r.kind = persistent ? PORTRES_KIND_PERSISTENT : PORTRES_KIND_RUNTIME;
     return r;
 }
 
@@ -507,28 +507,42 @@ static void test_remove_owner( void **state )
     free( pool );
 }
 
-static void test_remove_socket( void **state )
+/* the kinds: which have persistent tokens, which a reload replaces; add
+ * refuses an unknown kind and a token of the wrong kind, repair drops an
+ * unknown kind, remove_owner takes only the owner's runtime ones */
+static void test_kinds( void **state )
 {
     struct portres_pool *pool = new_pool();
+    struct portres_reservation r;
+    static const struct { uint8_t kind; int persistent, reloadable; } kinds[] =
+    {
+        { PORTRES_KIND_RUNTIME, 0, 0 }, { PORTRES_KIND_PERSISTENT, 1, 1 },
+        { PORTRES_KIND_PENDING, 1, 0 }, { PORTRES_KIND_ACTIVE, 1, 1 },
+    };
     (void)state;
 
-    assert_non_null( add( pool, PORTRES_TCP, 100, 1, 0, 1, 0xa ) );
-    assert_non_null( add( pool, PORTRES_TCP, 101, 1, 0, 1, 0xa ) );
-    assert_non_null( add( pool, PORTRES_TCP, 102, 1, 0, 1, 0xb ) );
-    assert_non_null( add( pool, PORTRES_TCP, 103, 1, 0, 2, 0xa ) );   /* same socket value, other owner */
+    for (unsigned int i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
     {
-        struct portres_reservation r = tmpl( PORTRES_TCP, 104, 1, 1, 0, 0xa, portres_pool_new_token( pool, 1 ) );
-        r.owner = 1;
-        assert_non_null( portres_pool_add( pool, &r ) );            /* persistent: never a socket's */
+        memset( &r, 0, sizeof(r) );
+        r.kind = kinds[i].kind;
+        assert_int_equal( !!portres_res_persistent( &r ), kinds[i].persistent );
+        assert_int_equal( !!portres_res_reloadable( &r ), kinds[i].reloadable );
     }
-
-    assert_int_equal( portres_pool_remove_socket( pool, 1, 0xc ), 0 );
-    assert_int_equal( portres_pool_remove_socket( pool, 3, 0xa ), 0 );
-    assert_int_equal( portres_pool_remove_socket( pool, 1, 0xa ), 2 );
-    assert_int_equal( portres_pool_remove_socket( pool, 1, 0xa ), 0 );
-    assert_block_reserved( pool, PORTRES_TCP, 100, 2, 0 );
-    assert_block_reserved( pool, PORTRES_TCP, 102, 3, 1 );
-    assert_int_equal( pool->live[PORTRES_TCP], 3 );
+    r = tmpl( PORTRES_TCP, 100, 1, 1, 0, 0, portres_pool_new_token( pool, 1 ) );
+    r.kind = PORTRES_KIND_COUNT;
+    assert_null( portres_pool_add( pool, &r ) );                    /* unknown kind */
+    r.kind = PORTRES_KIND_RUNTIME;
+    assert_null( portres_pool_add( pool, &r ) );                    /* runtime kind, persistent token */
+    r.kind = PORTRES_KIND_PENDING;
+    r.owner = 1;
+    assert_non_null( portres_pool_add( pool, &r ) );
+    assert_non_null( add( pool, PORTRES_TCP, 101, 1, 0, 1, 0xa ) );
+    assert_int_equal( portres_pool_remove_owner( pool, 1 ), 1 );     /* not the pending one of owner 1 */
+    assert_block_reserved( pool, PORTRES_TCP, 100, 1, 1 );
+    assert_block_reserved( pool, PORTRES_TCP, 101, 1, 0 );
+    pool->res[0].kind = 9;
+    assert_int_equal( portres_pool_repair( pool ), 1 );
+    assert_int_equal( pool->used, 0 );
     check_consistent( pool );
     free( pool );
 }
@@ -565,12 +579,13 @@ static void test_remove_pending( void **state )
 
     r = tmpl( PORTRES_TCP, 100, 10, 1, 0, 0, portres_pool_new_token( pool, 1 ) );
     r.owner = 5;
-    assert_true( portres_res_pending( &r ) );
+    r.kind = PORTRES_KIND_PENDING;
+    assert_true( portres_res_persistent( &r ) && !portres_res_reloadable( &r ) );
     assert_non_null( portres_pool_add( pool, &r ) );
     assert_non_null( add( pool, PORTRES_TCP, 200, 10, 1, 0, 0 ) );       /* administered */
     r = tmpl( PORTRES_TCP, 300, 10, 1, 0, 0, portres_pool_new_token( pool, 1 ) );
-    r.owner = PORTRES_OWNER_ACTIVE;                                       /* active exclusion */
-    assert_false( portres_res_pending( &r ) );
+    r.kind = PORTRES_KIND_ACTIVE;                                         /* active exclusion */
+    assert_true( portres_res_reloadable( &r ) );
     assert_non_null( portres_pool_add( pool, &r ) );
     assert_non_null( add( pool, PORTRES_TCP, 400, 10, 0, 5, 1 ) );       /* runtime, same owner */
     /* the block is held against everything while pending */
@@ -580,7 +595,7 @@ static void test_remove_pending( void **state )
     assert_block_reserved( pool, PORTRES_TCP, 100, 10, 1 );
     assert_block_reserved( pool, PORTRES_TCP, 200, 200, 0 );
     assert_int_equal( portres_pool_remove_pending( pool, 0 ), 0 );
-    assert_int_equal( portres_pool_remove_pending( pool, PORTRES_OWNER_ACTIVE ), 0 );
+    assert_int_equal( portres_pool_remove_pending( pool, 0xffffffffu ), 0 );
     assert_int_equal( portres_pool_remove_pending( pool, 4 ), 0 );
     assert_int_equal( portres_pool_remove_pending( pool, 5 ), 1 );
     assert_int_equal( portres_pool_remove_pending( pool, 5 ), 0 );
@@ -622,7 +637,7 @@ static void test_pool_full( void **state )
 
     {
         unsigned int runtime = 0;
-        for (int i = 0; i < PORTRES_MAX_RESERVATIONS; i++) runtime += !pool->res[i].persistent;
+        for (int i = 0; i < PORTRES_MAX_RESERVATIONS; i++) runtime += pool->res[i].kind == PORTRES_KIND_RUNTIME;
         assert_int_equal( runtime, 2731 );   /* 1366 persistent (i % 3 == 0), one replaced by a runtime one */
         assert_int_equal( portres_pool_remove_owner( pool, 1 ), runtime );
         assert_int_equal( pool->live[PORTRES_TCP] + pool->live[PORTRES_UDP], PORTRES_MAX_RESERVATIONS - runtime );
@@ -773,9 +788,9 @@ static void test_repair_token_kind_mismatch( void **state )
 
     pool->res[0].token |= BIT63;           /* runtime slot with a persistent token */
     pool->res[1].token &= ~BIT63;          /* persistent slot with a runtime token */
-    pool->res[3].persistent = 0;           /* persistent token, runtime slot */
-    pool->res[4].persistent = 1;           /* runtime token, persistent slot */
-    pool->res[2].persistent = 0;           /* consistent: kept */
+    pool->res[3].kind = PORTRES_KIND_RUNTIME;     /* persistent token, runtime slot */
+    pool->res[4].kind = PORTRES_KIND_PERSISTENT;  /* runtime token, persistent slot */
+    pool->res[2].kind = PORTRES_KIND_RUNTIME;     /* consistent: kept */
     assert_int_equal( portres_pool_repair( pool ), 4 );
     assert_int_equal( pool->res[0].token, 0 );
     assert_int_equal( pool->res[1].token, 0 );
@@ -1136,7 +1151,7 @@ int main( void )
         cmocka_unit_test( test_new_token ),
         cmocka_unit_test( test_remove_and_used ),
         cmocka_unit_test( test_remove_owner ),
-        cmocka_unit_test( test_remove_socket ),
+        cmocka_unit_test( test_kinds ),
         cmocka_unit_test( test_remove_persistent ),
         cmocka_unit_test( test_remove_pending ),
         cmocka_unit_test( test_pool_full ),

@@ -135,10 +135,10 @@ static void test_round_trip( void **state )
                 assert_int_equal( res.count, blocks[b].count );
                 assert_int_equal( res.token, tokens[t] );
                 assert_int_equal( res.proto, proto );
-                assert_int_equal( res.persistent, 1 );
+                assert_int_equal( res.kind, PORTRES_KIND_PERSISTENT );
                 assert_int_equal( res.owner, 0 );
                 assert_int_equal( res.pid, 0 );
-                assert_int_equal( res.socket, 0 );
+                assert_int_equal( res.watch, 0 );
                 assert_int_equal( res.reserved, 0 );
                 assert_true( portres_regvalue_parse_range( name, &start, &count ) );
                 assert_int_equal( start, blocks[b].start );

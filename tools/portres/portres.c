@@ -187,11 +187,12 @@ static DWORD show_excluded( const struct params *params )
     if (!(pool = portres_lock_fresh())) return print_error( ERROR_NOT_ENOUGH_MEMORY );
     PORTRES_POOL_FOR_EACH( res, pool )
     {
-        BOOL administered = res->persistent && res->owner != PORTRES_OWNER_ACTIVE;
+        /* the registry's list, and what is being written to it */
+        BOOL administered = res->kind == PORTRES_KIND_PERSISTENT || res->kind == PORTRES_KIND_PENDING;
 
         if (res->proto != params->proto) continue;
         if (params->persistent_only && !administered) continue;
-        if (!res->persistent && !portres_owner_alive( res->owner )) continue;
+        if (res->kind == PORTRES_KIND_RUNTIME && !portres_owner_alive( res->owner )) continue;
         ranges[n].start = res->start;
         ranges[n].end = res->start + res->count - 1;
         ranges[n].persistent = administered;
@@ -243,8 +244,7 @@ static DWORD add_active( const struct params *params )
         res.start = params->start;
         res.count = params->count;
         res.proto = params->proto;
-        res.persistent = 1;
-        res.owner = PORTRES_OWNER_ACTIVE;
+        res.kind = PORTRES_KIND_ACTIVE;
         res.pid = GetCurrentProcessId();
         if (!(added = portres_pool_add( pool, &res ))) err = ERROR_NOT_ENOUGH_MEMORY;
         else if ((err = portres_store_active( &res, TRUE ))) portres_pool_remove( pool, added );
@@ -265,7 +265,7 @@ static DWORD delete_active( const struct params *params )
     if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
     if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
     res = portres_pool_find_exact( pool, params->proto, params->start, params->count, TRUE );
-    if (!res || res->owner != PORTRES_OWNER_ACTIVE) err = ERROR_NOT_FOUND;
+    if (!res || res->kind != PORTRES_KIND_ACTIVE) err = ERROR_NOT_FOUND;
     else if (!(err = portres_store_active( res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
     {
         portres_pool_remove( pool, res );
