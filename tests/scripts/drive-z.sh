@@ -3,8 +3,9 @@
 # range and reserved ports, /proc/net's socket lists) without drive Z:,
 # which users remove or remap: with the prefix's dosdevices/z: taken away
 # (put back at exit), the kernel view is read in full, its range is the
-# kernel's, and runtime.exe and implicit.exe (acquires and implicit binds
-# inside the kernel's ephemeral range, which read /proc/net) pass from C:.
+# kernel's, runtime.exe and implicit.exe (acquires and implicit binds
+# inside the kernel's ephemeral range, which read /proc/net) pass from C:,
+# and wine-portres install (regedit of a host file) still works.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_prefix
@@ -16,6 +17,8 @@ dir="$WINEPREFIX/drive_c/portres-drive-z"
 cleanup() {
     [ -L "$z" ] || ln -s "$saved" "$z"
     rm -rf "$dir"
+    # the overrides as install.sh and the later scripts expect them
+    "$top/tools/wine-portres" install >/dev/null 2>&1
 }
 mkdir -p "$dir"
 cp "$top/tests/conformance/x86_64-windows/runtime.exe" "$top/tests/conformance/x86_64-windows/implicit.exe" "$dir/"
@@ -34,5 +37,12 @@ WINEDEBUG=-all timeout 300 $WINE implicit.exe >"$tmp/implicit" 2>&1
 rc=$?
 check $([ $rc -eq 0 ] && grep -q '^implicit: [0-9]* tests executed (0 marked as todo, 0 failures), 0 skipped' "$tmp/implicit"; echo $?) \
     "implicit.exe without Z: exit $rc: $(grep -E 'Test failed|tests executed|skipped' "$tmp/implicit" | tail -n 3)"
+# wine-portres writes the overrides with regedit from a file of the host:
+# named without Z: too
 cd "$top" || exit 2
+WINEDEBUG=-all $WINE reg add 'HKCU\Software\Wine\DllOverrides' /v ws2_32 /d builtin /f >/dev/null 2>&1
+"$top/tools/wine-portres" install >"$tmp/install" 2>&1
+rc=$?
+override=$(WINEDEBUG=-all $WINE reg query 'HKCU\Software\Wine\DllOverrides' /v ws2_32 2>/dev/null | tr -d '\r' | awk '$1 == "ws2_32" { print $3 }')
+check $([ $rc -eq 0 ] && [ "$override" = native,builtin ]; echo $?) "wine-portres install without Z: exit $rc, override '$override'" "$tmp/install"
 summary
