@@ -104,10 +104,7 @@ static BOOL start_child( struct child *c, HANDLE token, const char *args )
     si.hStdInput = in_read;
     si.hStdOutput = out_write;
     si.hStdError = out_write;
-    if (token)
-        ret = CreateProcessAsUserW( token, NULL, cmdw, NULL, NULL, TRUE, 0, NULL, NULL, &si, &c->pi );
-    else
-        ret = CreateProcessW( NULL, cmdw, NULL, NULL, TRUE, 0, NULL, NULL, &si, &c->pi );
+    ret = create_process( token, cmdw, TRUE, &si, &c->pi );
     ok( ret, "%s(%s) failed %lu\n", token ? "CreateProcessAsUserW" : "CreateProcessW", cmd, GetLastError() );
     CloseHandle( out_write );
     CloseHandle( in_read );

@@ -85,6 +85,24 @@ static inline HANDLE restricted_token( void )
 
 /* --- this program as a child ------------------------------------------------ */
 
+/* CreateProcessW, or CreateProcessAsUserW with token, of cmdw (no
+ * application name, no creation flags, inherit as given).  A process that
+ * dies before its start was reported to the server fails with
+ * ERROR_INTERNAL_ERROR under Wine (its Unix process ended before any of
+ * its DLLs ran, e.g. a loader that could not map itself on a loaded
+ * machine): tried once more, with a trace line. */
+static inline BOOL create_process( HANDLE token, WCHAR *cmdw, BOOL inherit, STARTUPINFOW *si,
+                                   PROCESS_INFORMATION *pi )
+{
+    for (int attempt = 0;; attempt++)
+    {
+        BOOL ret = token ? CreateProcessAsUserW( token, NULL, cmdw, NULL, NULL, inherit, 0, NULL, NULL, si, pi )
+                         : CreateProcessW( NULL, cmdw, NULL, NULL, inherit, 0, NULL, NULL, si, pi );
+        if (ret || GetLastError() != ERROR_INTERNAL_ERROR || attempt) return ret;
+        trace( "the child died before its start (ERROR_INTERNAL_ERROR): starting it once more\n" );
+    }
+}
+
 /* start this program again as "PROGRAM ARGS..." (printf-style), with
  * token (a primary token, or NULL for this process's own); its process
  * handle, or NULL with GetLastError() saying why.  Nothing is checked. */
@@ -96,7 +114,6 @@ static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char 
     WCHAR cmdw[MAX_PATH + 256];
     va_list args;
     size_t len;
-    BOOL ret;
 
     winetest_self_command( cmd, sizeof(cmd) - 1 );
     len = strlen( cmd );
@@ -106,9 +123,7 @@ static inline WINETEST_PRINTF(2, 3) HANDLE start_self( HANDLE token, const char 
     va_end( args );
     MultiByteToWideChar( CP_ACP, 0, cmd, -1, cmdw, ARRAYSIZE(cmdw) );
     fflush( stdout );
-    ret = token ? CreateProcessAsUserW( token, NULL, cmdw, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi )
-                : CreateProcessW( NULL, cmdw, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi );
-    if (!ret) return NULL;
+    if (!create_process( token, cmdw, FALSE, &si, &pi )) return NULL;
     CloseHandle( pi.hThread );
     return pi.hProcess;
 }

@@ -361,6 +361,7 @@ static void run_child( const struct test *test, DWORD timeout_ms, struct result 
     HANDLE out_write, job, thread;
     WCHAR cmd[MAX_PATH + 64];
     DWORD start = GetTickCount();
+    BOOL started;
 
     memset( result, 0, sizeof(*result) );
     result->ran = TRUE;
@@ -380,7 +381,15 @@ static void run_child( const struct test *test, DWORD timeout_ms, struct result 
     job = CreateJobObjectA( NULL, NULL );
     limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     if (job) SetInformationJobObject( job, JobObjectExtendedLimitInformation, &limits, sizeof(limits) );
-    if (!CreateProcessW( NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi ))
+    /* ERROR_INTERNAL_ERROR: under Wine the child died before its start was
+     * reported (its loader, not the test); tried once more */
+    started = CreateProcessW( NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi );
+    if (!started && GetLastError() == ERROR_INTERNAL_ERROR)
+    {
+        out( "%s: the child died before its start: starting it once more\n", test->name );
+        started = CreateProcessW( NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED, NULL, NULL, &si, &pi );
+    }
+    if (!started)
     {
         out( "%s: cannot start \"%ls\": error %lu\n", test->name, cmd, GetLastError() );
         CloseHandle( out_write );

@@ -95,13 +95,23 @@ bg() {
 
 bg_kill() {
     [ -n "$1" ] || return 0
-    kill -9 "$1" 2>/dev/null
     case " $lib_bg_pids " in
     *" $1 "*)
+        # still our child: the shell may have reaped it already, and the
+        # pid may be another program's now (pid_max can be 32768)
+        lib_is_ours "$1" && kill -9 "$1" 2>/dev/null
         wait "$1" 2>/dev/null
         lib_bg_pids=$(echo " $lib_bg_pids " | sed "s/ $1 / /") ;;
+    *)
+        # a Wine process of this prefix (prefix_pids), if it still is one
+        { tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qxF "WINEPREFIX=$WINEPREFIX" &&
+            kill -9 "$1" 2>/dev/null ;;
     esac
     return 0
+}
+
+lib_is_ours() {
+    [ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)" = "$$" ]
 }
 
 bg_wait() {
@@ -200,7 +210,7 @@ lib_exit() {
     cleanup
     # only those still our children (a pid reaped long ago may be another's now)
     for lib_p in $lib_bg_pids; do
-        [ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$lib_p/status" 2>/dev/null)" = "$$" ] || continue
+        lib_is_ours "$lib_p" || continue
         kill -9 "$lib_p" 2>/dev/null
         wait "$lib_p" 2>/dev/null
     done
