@@ -7,6 +7,7 @@
 #include "shared.h"
 #include "lock.h"
 #include "debug.h"
+#include "wine.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
  * the error most IP Helper functions return for what they cannot do, as

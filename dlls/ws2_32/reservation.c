@@ -18,9 +18,7 @@
 
 #include "ws2_32_private.h"
 #include "admin.h"
-#include "kernel.h"
-#include "store.h"
-#include "portcheck.h"
+#include "reserve.h"
 #include <winternl.h>
 #include "debug.h"
 
@@ -178,117 +176,44 @@ BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count )
     return res != NULL;
 }
 
-static int port_is_free( void *ctx, enum portres_proto proto, uint16_t port )
+/* the core's Win32 error as the ioctl's Winsock error */
+static int winsock_error( DWORD err )
 {
-    const struct portres_sockapi api = { builtin.socket, builtin.bind, builtin.setsockopt, builtin.closesocket };
-    return portres_port_is_free( &api, proto, port );
+    switch (err)
+    {
+    case NO_ERROR: return 0;
+    case ERROR_INVALID_PARAMETER: return WSAEINVAL;
+    case ERROR_SHARING_VIOLATION: return WSAEADDRINUSE;
+    default: return WSAENOBUFS;
+    }
 }
 
-/* wildcard: a block of count ports of the dynamic port range, free of
- * reservations (in the pool as read without the lock) and of bound ports
- * (test binds), chosen by the pool's one picker: first in the part the
- * kernel does not pick implicit binds from, so that the binds of everyone
- * else need no checking.  FALSE if there is none. */
-static BOOL find_wildcard( const struct portres_pool *pool, enum portres_proto proto, USHORT count, USHORT *start )
-{
-    uint32_t kernel_first, kernel_last;
-    LARGE_INTEGER now;
-
-    QueryPerformanceCounter( &now );
-    portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
-    return portres_pool_pick( pool, proto, count, kernel_last, (uint32_t)now.QuadPart, port_is_free, NULL, start ) > 0;
-}
-
-#define ACQUIRE_TRIES 8  /* wildcard blocks taken by another process between the look and the lock */
-
-/* The test binds and the search run outside the pool lock, so that a long
- * block (thousands of ports, a test bind each) holds up no other process;
- * under the lock the block is only checked against the reservations again
- * and added. */
+/* SIO_ACQUIRE_PORT_RESERVATION: the reservation core's runtime kind, the
+ * in-use check through Wine's builtin */
 static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,
                     INET_PORT_RESERVATION_INSTANCE *out )
 {
+    const struct portres_sockapi api = { builtin.socket, builtin.bind, builtin.setsockopt, builtin.closesocket };
     USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
-    struct portres_reservation res = { 0 };
+    struct portres_reservation res;
     struct portres_pool *pool;
-    BOOL wildcard = !start;
     UINT64 watch;
-    int err = 0;
+    int err;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
     watch = watch_socket( s, socket_gone );  /* not under the pool lock: the watcher takes it */
-    portres_kernel_refresh();   /* what the kernel skips may have changed since (sync-kernel) */
-    if (!wildcard)
+    if ((err = winsock_error( portres_reserve( PORTRES_KIND_RUNTIME, proto, start, count, watch, &api, &res ) )))
+        return err;
+    if (!remember_acquired( res.token, s, watch ))
     {
-        /* a specific block: no bound port (here), no reservation (under the lock) */
-        const struct portres_sockapi test_api = { builtin.socket, builtin.bind, builtin.setsockopt,
-                                                  builtin.closesocket };
-        const struct portres_pool *view = portres_pool_view();
-
-        if (view && portres_pool_any_reserved( view, proto, start, start + count - 1, NULL ))
-        {
-            /* most likely a conflict: confirm under the lock before any test bind */
-            if (!(pool = portres_lock_fresh())) return WSAENOBUFS;
-            err = portres_find_conflict( pool, proto, start, count ) ? WSAEADDRINUSE : 0;
-            portres_unlock();
-            if (err)
-            {
-                TRACE( "%s %u+%u overlaps a reservation: WSAEADDRINUSE\n", proto ? "UDP" : "TCP", start, count );
-                return err;
-            }
-        }
-        if (portres_block_in_use( &test_api, proto, start, count ))
-        {
-            TRACE( "%s %u+%u: a socket holds a port of it: WSAEADDRINUSE\n", proto ? "UDP" : "TCP", start, count );
-            return WSAEADDRINUSE;
-        }
-    }
-    for (unsigned int tries = 1;; tries++)
-    {
-        struct portres_reservation *other;
-
-        if (wildcard)
-        {
-            const struct portres_pool *view = portres_pool_view();
-
-            if (!view) return WSAENOBUFS;
-            if (!find_wildcard( view, proto, count, &start )) return WSAEADDRINUSE;
-        }
-        if (!(pool = portres_lock_fresh())) return WSAENOBUFS;
-        if (!(res.owner = portres_self_owner( pool ))) err = WSAENOBUFS;
-        else if ((other = portres_find_conflict( pool, proto, start, count )))
-        {
-            TRACE( "%s %u+%u overlaps %u+%u, token %#llx of process %u\n", proto ? "UDP" : "TCP", start, count,
-                   other->start, other->count, (unsigned long long)other->token, other->pid );
-            err = WSAEADDRINUSE;
-            if (wildcard && tries < ACQUIRE_TRIES)
-            {
-                portres_unlock();
-                err = 0;
-                continue;  /* taken meanwhile: look again */
-            }
-        }
-        break;
-    }
-    if (!err)
-    {
-        res.token = portres_pool_new_token( pool, FALSE );
-        res.watch = watch;  /* names the socket's watch event, with pid (shared.c) */
-        res.pid = GetCurrentProcessId();
-        res.start = start;
-        res.count = count;
-        res.proto = proto;
-        if (!portres_pool_add( pool, &res )) err = WSAENOBUFS;
-        else if (!remember_acquired( res.token, s, watch ))
+        if ((pool = portres_lock()))
         {
             portres_pool_remove( pool, portres_pool_find_token( pool, res.token ) );
-            err = WSAENOBUFS;
+            portres_unlock();
         }
+        return WSAENOBUFS;
     }
-    portres_unlock();
-    if (err) return err;
-
-    out->Reservation.StartPort = portres_htons( start );
+    out->Reservation.StartPort = portres_htons( res.start );
     out->Reservation.NumberOfPorts = count;
     out->Token.Token = res.token;
     return 0;

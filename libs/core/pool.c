@@ -202,8 +202,22 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
     res->token = 0;  /* first: the slot is no longer in use */
     set_bits( pool, res->proto, res->start, res->count, 0 );
     if (pool->live[res->proto]) pool->live[res->proto]--;
+    memset( res, 0, sizeof(*res) );  /* a free slot is all zero */
     pool->used = used_slots( pool );
     while (pool->used && !pool->res[pool->used - 1].token) pool->used--;
+}
+
+/* portres_pool_withdraw: take out res, just added and found unusable (a
+ * port of its block in use): as portres_pool_remove, and the token counter
+ * goes back when res holds the last token handed out, so that the pool is
+ * byte for byte as before the add */
+void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservation *res )
+{
+    uint64_t counter = res->token & ~PORTRES_PERSISTENT_TOKEN_BIT;
+
+    if (!res->token) return;
+    portres_pool_remove( pool, res );
+    if ((pool->next_token & ~PORTRES_PERSISTENT_TOKEN_BIT) == counter) pool->next_token--;
 }
 
 /* portres_pool_remove_owner: drop every runtime reservation of owner; returns how many */

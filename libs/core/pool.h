@@ -93,6 +93,7 @@ struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, 
 uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent );
 struct portres_reservation *portres_pool_add( struct portres_pool *pool, const struct portres_reservation *tmpl );
 void portres_pool_remove( struct portres_pool *pool, struct portres_reservation *res );
+void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservation *res );
 unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner );
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool );
 unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner );

@@ -1,68 +1,10 @@
 /*
- * Finding Wine's builtin DLL and forwarding to it
- *
- * behaviour §5: a proxy next to the program gets the builtin back from
- * LoadLibraryW(<system dir>\name); a proxy installed in system32 gets
- * itself from that call and must load the builtin by its path under
- * %WINEDLLDIRn%.  Both cases are handled by trying the path first.
+ * Forwarding to Wine's builtin DLL (found by portres_load_builtin, wine.c)
  */
-
-#include <stdio.h>
-#include <wchar.h>
 
 #include "forward.h"
 #include "debug.h"
 #include "wine.h"
-
-#ifdef _WIN64
-# define BUILTIN_ARCH_DIR L"x86_64-windows"
-#else
-# define BUILTIN_ARCH_DIR L"i386-windows"
-#endif
-
-static HMODULE try_load( HMODULE self, const WCHAR *path )
-{
-    HMODULE mod = LoadLibraryW( path );
-    if (mod && mod == self)
-    {
-        FreeLibrary( mod );
-        return NULL;
-    }
-    return mod;
-}
-
-/* portres_load_builtin: load Wine's builtin DLL of this name (e.g.
- * L"ws2_32.dll"), never returning self.  NULL outside Wine or when no
- * builtin is found, after an err: line naming every path tried. */
-HMODULE portres_load_builtin( HMODULE self, const WCHAR *name )
-{
-    WCHAR dir[MAX_PATH], path[MAX_PATH + 64], tried[4 * (MAX_PATH + 64)] = L"";
-    HMODULE mod;
-
-    for (int i = 0; i < 10; i++)
-    {
-        if (!wine_dll_dir( i, dir, ARRAYSIZE(dir) )) continue;
-        swprintf( path, ARRAYSIZE(path), L"%ls\\%ls\\%ls", dir, BUILTIN_ARCH_DIR, name );
-        if ((mod = try_load( self, path ))) return mod;
-        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
-        {
-            if (tried[0]) wcscat( tried, L", " );
-            wcscat( tried, path );
-        }
-    }
-    if (GetSystemDirectoryW( dir, ARRAYSIZE(dir) ))
-    {
-        swprintf( path, ARRAYSIZE(path), L"%ls\\%ls", dir, name );
-        if ((mod = try_load( self, path ))) return mod;
-        if (wcslen( tried ) + wcslen( path ) + 3 < ARRAYSIZE(tried))
-        {
-            if (tried[0]) wcscat( tried, L", " );
-            wcscat( tried, path );
-        }
-    }
-    ERR( "Wine's builtin %ls not found (tried %ls): not loading portres's %ls\n", name, tried, name );
-    return NULL;
-}
 
 /* portres_forward_init: point every forwarded export at the builtin's
  * function; exports the builtin lacks keep their missing-export stub */

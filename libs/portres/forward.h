@@ -43,7 +43,6 @@ extern void *portres_forward_table[];
 extern const enum portres_ret portres_missing_default;
 extern const DWORD portres_missing_error;
 
-HMODULE portres_load_builtin( HMODULE self, const WCHAR *name );
 void portres_forward_init( HMODULE builtin );
 ULONG_PTR __cdecl portres_missing_export( unsigned int index );
 

@@ -37,6 +37,7 @@ NTSTATUS wine_complete_async( UINT_PTR s, HANDLE event, PIO_APC_ROUTINE apc, voi
                               DWORD bytes );
 BOOL wine_last_handle( HANDLE handle );
 DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size );
+HMODULE portres_load_builtin( HMODULE self, const WCHAR *name );
 int (__cdecl *wine_dbg_output_fn( void ))( const char * );
 
 #endif /* PORTRES_WINE_H */

@@ -15,6 +15,10 @@
  *   block N tcp|udp START  specific acquire of the 1000 ports from START + release
  *   persistent N [BASE]  Create+Lookup+DeletePersistentTcpPortReservation of
  *                   one port in BASE..BASE+199 (default 48800)
+ *   closehandle N START  N UDP sockets each acquire one port of START..START+N-1,
+ *                   all are closed with CloseHandle, and one acquire of the
+ *                   whole block is tried until it succeeds: the time from the
+ *                   first CloseHandle until then (one "operation")
  *
  * Helper modes, run in the background by the driver until it kills them:
  *   hold K          acquire K runtime reservations of 10 ports, print "ready"
@@ -160,6 +164,42 @@ static int bench_acquire( int n, int wildcard, int base )
     return 0;
 }
 
+/* closehandle N START: how long the last-handle watch takes to end N
+ * reservations whose sockets were closed with CloseHandle */
+static int bench_closehandle( int n, int start )
+{
+    SOCKET *socks = calloc( n, sizeof(*socks) ), probe = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+    INET_PORT_RESERVATION_INSTANCE inst;
+    INET_PORT_RANGE range;
+    DWORD bytes;
+    double t0;
+    int err = 0;
+
+    if (!socks || n > 5000) return printf( "closehandle: N at most 5000\n" );
+    for (int i = 0; i < n && !err; i++)
+    {
+        range.StartPort = htons( start + i );
+        range.NumberOfPorts = 1;
+        socks[i] = socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP );
+        if (WSAIoctl( socks[i], SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes,
+                      NULL, NULL ))
+            err = WSAGetLastError();
+    }
+    if (err) return printf( "closehandle: acquire failed %d\n", err );
+    t0 = now_us();
+    for (int i = 0; i < n; i++) CloseHandle( (HANDLE)socks[i] );
+    range.StartPort = htons( start );
+    range.NumberOfPorts = n;
+    /* at most 60 s */
+    while (WSAIoctl( probe, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL,
+                     NULL ))
+        if (now_us() - t0 > 60e6) return printf( "closehandle: the reservations did not end in 60 s\n" );
+    report( now_us() - t0, 1 );
+    closesocket( probe );
+    free( socks );
+    return 0;
+}
+
 /* block N PROTO START: N acquire+release pairs of the 1000 ports from START */
 static int bench_block( int n, const char *proto, int start )
 {
@@ -300,6 +340,7 @@ int main( int argc, char **argv )
     if (!strcmp( argv[1], "wildcard" )) return bench_acquire( n, 1, base );
     if (!strcmp( argv[1], "block" ) && argc > 4) return bench_block( n, argv[3], start );
     if (!strcmp( argv[1], "persistent" )) return bench_persistent( n, base );
+    if (!strcmp( argv[1], "closehandle" ) && argc > 3) return bench_closehandle( n, base );
     if (!strcmp( argv[1], "hold" )) return hold( n, 0 );
     if (!strcmp( argv[1], "holdlow" )) return hold( n, 1 );
     if (!strcmp( argv[1], "sockets" )) return sockets( n );

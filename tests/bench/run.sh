@@ -180,6 +180,10 @@ report_abs B7-bigblock-tcp - "1000 TCP ports 30000-30999, below the kernel's ran
 for i in $(seq 1 "$runs"); do timed - block 2 tcp 40000 >>"$tmp/subject"; done
 report_abs B7-bigblock-tcp-kernel-range - "1000 TCP ports 40000-40999, inside the kernel's range"
 
+# B9: 1000 UDP reservations whose sockets are closed with CloseHandle: the
+# time until all have ended (the last-handle watch, no count limit)
+for i in $(seq 1 "$runs"); do timed - closehandle 1000 62000 >>"$tmp/subject"; done
+report_abs B9-closehandle 1000000 "CloseHandle of 1000 sockets, each holding 1 UDP port of 62000-62999, until all have ended"
 # B3: create+lookup+delete with 1000 other persistent reservations, and with none
 for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/baseline"; done
 WINEDLLOVERRIDES= timeout 600 wine bench.exe fill 1000 >/dev/null 2>&1

@@ -108,9 +108,13 @@ static void test_closehandle( void )
 
 /* the last-handle watch has no count limit: MANY sockets, the even ones
  * acquiring one port each, the odd ones associated with the even one's
- * token before them, all closed with CloseHandle: within a second every
- * reservation has ended.  Ports: free ones in 61000-65534, above Linux's
- * ephemeral range (acquires there need no look at the kernel's lists). */
+ * token before them, all closed with CloseHandle: every reservation ends
+ * (before the watch, those past the 63rd socket lived until the process
+ * ended).  How long that took is traced and measured by the benchmark
+ * (tests/bench, B9-closehandle): a time limit here would fail on a loaded
+ * machine, where probing the 500 ports alone can take more than a second.
+ * Ports: free ones in 61000-65534, above Linux's ephemeral range (acquires
+ * there need no look at the kernel's lists). */
 #define MANY 1000
 
 static void test_closehandle_many( void )
@@ -158,11 +162,11 @@ static void test_closehandle_many( void )
                 left--;
             }
         elapsed = GetTickCount() - closed;
-        if (!left || elapsed > 1000) break;
+        if (!left || elapsed > 20000) break;
         Sleep( 10 );
     }
-    ok( !left && elapsed <= 1000, "CloseHandle of %u sockets: %u of %u reservations still held after %lu ms\n", made,
-        left, n, elapsed );
+    ok( !left, "CloseHandle of %u sockets: %u of %u reservations still held after %lu ms\n", made, left, n, elapsed );
+    trace( "CloseHandle of %u sockets: all %u reservations found ended %lu ms later\n", made, n, elapsed );
     closesocket( probe );
 }
 

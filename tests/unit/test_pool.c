@@ -547,6 +547,42 @@ static void test_kinds( void **state )
     free( pool );
 }
 
+/* withdraw: a reservation added and taken out again leaves the pool byte
+ * for byte as before (the reservation core's failed in-use check); a
+ * later token handed out in between keeps the counter where it is */
+static void test_withdraw( void **state )
+{
+    struct portres_pool *pool = new_pool(), *before = malloc( sizeof(*pool) );
+    struct portres_reservation *res, *other;
+    (void)state;
+
+    assert_non_null( before );
+    assert_non_null( add( pool, PORTRES_TCP, 100, 10, 1, 0, 0 ) );
+    for (int persistent = 0; persistent < 2; persistent++)
+    {
+        memcpy( before, pool, sizeof(*pool) );
+        assert_non_null( (res = add( pool, PORTRES_UDP, 200, 5, persistent, 3, 7 )) );
+        assert_int_equal( pool->live[PORTRES_UDP], 1 );
+        portres_pool_withdraw( pool, res );
+        assert_memory_equal( before, pool, sizeof(*pool) );
+    }
+    /* another token handed out after it: the counter stays */
+    res = add( pool, PORTRES_UDP, 200, 5, 0, 3, 7 );
+    other = add( pool, PORTRES_UDP, 300, 1, 0, 4, 8 );
+    assert_non_null( res );
+    assert_non_null( other );
+    uint64_t next = pool->next_token;
+    portres_pool_withdraw( pool, res );
+    assert_int_equal( pool->next_token, next );
+    assert_block_reserved( pool, PORTRES_UDP, 200, 5, 0 );
+    assert_block_reserved( pool, PORTRES_UDP, 300, 1, 1 );
+    portres_pool_withdraw( pool, res );  /* a free slot: nothing */
+    assert_int_equal( pool->live[PORTRES_UDP], 1 );
+    check_consistent( pool );
+    free( before );
+    free( pool );
+}
+
 static void test_remove_persistent( void **state )
 {
     struct portres_pool *pool = new_pool();
@@ -1152,6 +1188,7 @@ int main( void )
         cmocka_unit_test( test_remove_and_used ),
         cmocka_unit_test( test_remove_owner ),
         cmocka_unit_test( test_kinds ),
+        cmocka_unit_test( test_withdraw ),
         cmocka_unit_test( test_remove_persistent ),
         cmocka_unit_test( test_remove_pending ),
         cmocka_unit_test( test_pool_full ),

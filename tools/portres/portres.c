@@ -39,7 +39,7 @@
 #include "lock.h"
 #include "admin.h"
 #include "store.h"
-#include "portcheck.h"
+#include "reserve.h"
 
 /* from configure.ac's AC_INIT, passed by the Makefile */
 #ifndef PORTRES_VERSION
@@ -210,79 +210,18 @@ static DWORD show_excluded( const struct params *params )
     return NO_ERROR;
 }
 
-/* TRUE if a socket is bound on a port of the block: a test bind of each */
-static BOOL block_in_use( enum portres_proto proto, USHORT start, USHORT count )
-{
-    struct portres_sockapi api = { socket, bind, setsockopt, closesocket };
-    WSADATA data;
-    BOOL used = FALSE;
-
-    if (WSAStartup( MAKEWORD( 2, 2 ), &data )) return FALSE;
-    for (unsigned int i = 0; i < count && !used; i++) used = !portres_port_is_free( &api, proto, start + i );
-    WSACleanup();
-    return used;
-}
-
-/* add excludedportrange store=active: an exclusion in the pool and the
- * volatile registry key, until Wine restarts; administrators only.
- * ERROR_INVALID_PARAMETER, ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION
- * (overlaps a reservation or a bound port) as for the persistent ones */
-static DWORD add_active( const struct params *params )
-{
-    struct portres_reservation res = { 0 }, *added;
-    struct portres_pool *pool;
-    DWORD err;
-
-    if (!portres_range_valid( params->start, params->count )) return ERROR_INVALID_PARAMETER;
-    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
-    if (block_in_use( params->proto, params->start, params->count )) return ERROR_SHARING_VIOLATION;
-    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
-    if (portres_find_conflict( pool, params->proto, params->start, params->count )) err = ERROR_SHARING_VIOLATION;
-    else
-    {
-        res.token = portres_pool_new_token( pool, TRUE );
-        res.start = params->start;
-        res.count = params->count;
-        res.proto = params->proto;
-        res.kind = PORTRES_KIND_ACTIVE;
-        res.pid = GetCurrentProcessId();
-        if (!(added = portres_pool_add( pool, &res ))) err = ERROR_NOT_ENOUGH_MEMORY;
-        else if ((err = portres_store_active( &res, TRUE ))) portres_pool_remove( pool, added );
-    }
-    portres_unlock();
-    return err;
-}
-
-/* delete excludedportrange store=active: the active exclusion of exactly
- * this block; ERROR_NOT_FOUND if there is none */
-static DWORD delete_active( const struct params *params )
-{
-    struct portres_reservation *res;
-    struct portres_pool *pool;
-    DWORD err;
-
-    if (!portres_range_valid( params->start, params->count )) return ERROR_INVALID_PARAMETER;
-    if (!portres_is_admin()) return ERROR_ACCESS_DENIED;
-    if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
-    res = portres_pool_find_exact( pool, params->proto, params->start, params->count, TRUE );
-    if (!res || res->kind != PORTRES_KIND_ACTIVE) err = ERROR_NOT_FOUND;
-    else if (!(err = portres_store_active( res, FALSE )) || err == ERROR_FILE_NOT_FOUND)
-    {
-        portres_pool_remove( pool, res );
-        err = NO_ERROR;
-    }
-    portres_unlock();
-    return err;
-}
-
 /* add excludedportrange: a persistent reservation through the IP Helper
  * function, or an active one (store=active) */
 static DWORD add_excluded( const struct params *params )
 {
     USHORT start = portres_htons( params->start );
+    struct portres_reservation res;
     ULONG64 token;
 
-    if (params->active) return print_result( add_active( params ) );
+    /* store=active: in the pool and the volatile registry key, until Wine restarts */
+    if (params->active)
+        return print_result( portres_reserve( PORTRES_KIND_ACTIVE, params->proto, params->start, params->count, 0,
+                                              NULL, &res ) );
 
     if (params->proto == PORTRES_TCP)
         return print_result( CreatePersistentTcpPortReservation( start, params->count, &token ) );
@@ -295,7 +234,8 @@ static DWORD delete_excluded( const struct params *params )
 {
     USHORT start = portres_htons( params->start );
 
-    if (params->active) return print_result( delete_active( params ) );
+    if (params->active)
+        return print_result( portres_unreserve( PORTRES_KIND_ACTIVE, params->proto, params->start, params->count ) );
     if (params->proto == PORTRES_TCP)
         return print_result( DeletePersistentTcpPortReservation( start, params->count ) );
     return print_result( DeletePersistentUdpPortReservation( start, params->count ) );
