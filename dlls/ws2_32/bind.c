@@ -13,8 +13,7 @@
  * live, a bind costs no wineserver round trip more than the builtin's.
  *
  * Called by the hooks (socket.c) only; calls the reservations layer
- * (reservation.c, association.c), the socket cache (sockinfo.c) and Wine's
- * builtin.  Every function returns 0 or a Winsock error code.
+ * (reservation.c), the socket record (sockstate.c) and Wine's builtin.  Every function returns 0 or a Winsock error code.
  */
 
 #include <stdlib.h>
@@ -74,7 +73,7 @@ static BOOL addr_usable( const struct sockaddr *addr, int len, int family )
 static int builtin_bind( SOCKET s, const struct sockaddr *addr, int len )
 {
     if (builtin.bind( s, addr, len )) return builtin.WSAGetLastError();
-    socket_bound( s );
+    sock_bound( s );
     return 0;
 }
 
@@ -88,10 +87,9 @@ static int try_port( SOCKET s, struct addr_copy *copy, USHORT port )
 
 /* bind s to addr with each port of the block (host order) in turn until
  * one is free: 0, WSAEADDRINUSE (none free), WSAENOBUFS, or the builtin's
- * error (WSAEINVAL when s is bound already).  When none is, two more
- * passes follow, 2 and 4 ms later: another process's acquire may hold a
- * port of the block for a moment with its in-use check (a test bind made
- * before the pool lock, when the block was not yet reserved). */
+ * error (WSAEINVAL when s is bound already).  No other process's in-use
+ * check touches the block: the reservation core publishes a block before
+ * its test binds. */
 static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT start, USHORT count )
 {
     struct addr_copy copy;
@@ -99,15 +97,11 @@ static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT
 
     if ((err = copy_addr( &copy, addr, len ))) return err;
     err = WSAEADDRINUSE;
-    for (unsigned int pass = 0; pass < 3 && err == WSAEADDRINUSE; pass++)
+    for (unsigned int i = 0; i < count; i++)
     {
-        if (pass) Sleep( 2 * pass );
-        for (unsigned int i = 0; i < count; i++)
-        {
-            err = try_port( s, &copy, start + i );
-            if (err != WSAEADDRINUSE && err != WSAEACCES) break;
-            err = WSAEADDRINUSE;
-        }
+        err = try_port( s, &copy, start + i );
+        if (err != WSAEADDRINUSE && err != WSAEACCES) break;
+        err = WSAEADDRINUSE;
     }
     free_addr( &copy );
     if (err == WSAEADDRINUSE) TRACE( "socket %#Ix: no free port in %u+%u: WSAEADDRINUSE\n", s, start, count );
@@ -130,8 +124,11 @@ static const struct portres_pool *live_pool( void )
 static const struct portres_pool *enforcing( SOCKET s, enum portres_proto *proto, int *family )
 {
     const struct portres_pool *pool = live_pool();
+    struct sock_info info;
 
-    if (!pool || socket_protocol( s, proto, family )) return NULL;
+    if (!pool || sock_lookup( s, &info )) return NULL;
+    *proto = info.proto;
+    *family = info.family;
     return pool->live[*proto] ? pool : NULL;
 }
 
@@ -250,15 +247,15 @@ int bind_implicit( SOCKET s, unsigned int flags )
     const struct portres_pool *pool;
     struct sockaddr_storage any;
     enum portres_proto proto;
-    struct association a;
+    struct sock_info a;
     USHORT start, count;
     int family, err, len;
 
-    if (get_association( s, &a ))
+    if (sock_associated( s, &a ))
     {
-        if (!(flags & proto_flag( a.proto )) || socket_known_bound( s )) return 0;
+        if (!(flags & proto_flag( a.proto )) || a.bound) return 0;
         len = any_addr( a.family, &any );
-        if (reservation_block( a.token, &start, &count ))
+        if (reservation_block( a.association, &start, &count ))
             err = bind_in_block( s, (struct sockaddr *)&any, len, start, count );
         else
         {
@@ -266,7 +263,7 @@ int bind_implicit( SOCKET s, unsigned int flags )
              * here even for ConnectEx, which the association promised
              * to bind [dec] */
             WARN( "socket %#Ix: reservation %#llx is gone, ordinary implicit bind\n", s,
-                  (unsigned long long)a.token );
+                  (unsigned long long)a.association );
             if ((pool = enforcing( s, &proto, &family )) && kernel_may_pick_reserved( pool, proto ))
                 err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
             else if (flags & IMPLICIT_ASSOCIATED_ONLY) err = builtin_bind( s, (struct sockaddr *)&any, len );
@@ -276,12 +273,12 @@ int bind_implicit( SOCKET s, unsigned int flags )
     else
     {
         if ((flags & IMPLICIT_ASSOCIATED_ONLY) || !(pool = enforcing( s, &proto, &family )) ||
-            !(flags & proto_flag( proto )) || !kernel_may_pick_reserved( pool, proto ) || socket_known_bound( s ))
+            !(flags & proto_flag( proto )) || !kernel_may_pick_reserved( pool, proto ) || sock_known_bound( s ))
             return 0;
         len = any_addr( family, &any );
         err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
     }
-    if (err == WSAEINVAL) socket_bound( s );  /* bound already, by the builtin or another process */
+    if (err == WSAEINVAL) sock_bound( s );  /* bound already, by the builtin or another process */
     return err == WSAEADDRINUSE || err == WSAENOBUFS ? err : 0;
 }
 
@@ -291,16 +288,16 @@ int bind_explicit( SOCKET s, const struct sockaddr *addr, int len )
 {
     const struct portres_pool *pool;
     enum portres_proto proto;
-    struct association a;
+    struct sock_info a;
     USHORT start, count;
     int family, err;
 
     /* port 0 of an associated socket: from its block; an explicit port is
      * an ordinary bind [obs: msquic] */
-    if (get_association( s, &a ) && addr_usable( addr, len, a.family ) && !addr_port( addr ))
+    if (sock_associated( s, &a ) && addr_usable( addr, len, a.family ) && !addr_port( addr ))
     {
-        if (reservation_block( a.token, &start, &count )) return bind_in_block( s, addr, len, start, count );
-        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)a.token );
+        if (reservation_block( a.association, &start, &count )) return bind_in_block( s, addr, len, start, count );
+        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)a.association );
     }
     if ((pool = enforcing( s, &proto, &family )) && addr_usable( addr, len, family ))
     {

@@ -1,17 +1,16 @@
 /*
- * Runtime port reservations: the three WSAIoctl codes (behaviour §3), the
- * tokens this process acquired, and the end of both with their sockets
+ * Runtime port reservations: the three WSAIoctl codes (behaviour §3)
  *
  * A runtime reservation is a slot of the shared pool owned by this
- * process's owner id; it ends with SIO_RELEASE_PORT_RESERVATION, with the
- * last handle of the acquiring socket (closesocket here, anything else
- * through the socket's watch, sockwatch.c), or with the process (another
- * process reclaims it once the owner event is gone, see shared.c).
+ * process's owner id, added by the reservation core (libs/portres/
+ * reserve.c); it ends with SIO_RELEASE_PORT_RESERVATION, with the last
+ * handle of the acquiring socket (its record, sockstate.c), or with the
+ * process (another process reclaims it once the owner event is gone, see
+ * shared.c).
  *
  * Called by the hooks (socket.c) and the bind policy (bind.c); calls the
- * associations (association.c), the socket watch (sockwatch.c, which
- * calls back through the function given to watch_socket) and the socket
- * cache.  Every function returns 0 or a Winsock error code.
+ * reservation core and the socket record.  Every function returns 0 or a
+ * Winsock error code.
  */
 
 #include <stdlib.h>
@@ -21,143 +20,6 @@
 #include "reserve.h"
 #include <winternl.h>
 #include "debug.h"
-
-/* the runtime reservations this process acquired: lets closesocket skip
- * the pool (a wineserver round trip) for every other socket */
-struct acquired
-{
-    UINT64 token;
-    SOCKET s;        /* INVALID_SOCKET once closed while a copy of it lives on */
-    UINT64 watch;    /* its socket's watch (sockwatch.c), also in the pool's socket field */
-};
-
-static SRWLOCK acquired_lock = SRWLOCK_INIT;
-static struct acquired *acquired;
-static unsigned int acquired_count, acquired_size;
-
-static BOOL remember_acquired( UINT64 token, SOCKET s, UINT64 watch )
-{
-    BOOL ret = TRUE;
-
-    AcquireSRWLockExclusive( &acquired_lock );
-    if (acquired_count == acquired_size)
-    {
-        unsigned int size = acquired_size ? acquired_size * 2 : 16;
-        struct acquired *new = realloc( acquired, size * sizeof(*new) );
-        if (!new) ret = FALSE;
-        else { acquired = new; acquired_size = size; }
-    }
-    if (ret) acquired[acquired_count++] = (struct acquired){ token, s, watch };
-    ReleaseSRWLockExclusive( &acquired_lock );
-    return ret;
-}
-
-/* forget one token */
-static void forget_acquired( UINT64 token )
-{
-    AcquireSRWLockExclusive( &acquired_lock );
-    for (unsigned int i = acquired_count; i-- > 0;)
-        if (acquired[i].token == token) acquired[i] = acquired[--acquired_count];
-    ReleaseSRWLockExclusive( &acquired_lock );
-}
-
-/* the handle value s no longer names the socket its tokens were acquired
- * on (closed while a copy lives on, or reused): they stay in the pool
- * until that socket's last handle closes */
-static void forget_socket_acquired( SOCKET s )
-{
-    if (!acquired_count) return;
-    AcquireSRWLockExclusive( &acquired_lock );
-    for (unsigned int i = 0; i < acquired_count; i++) if (acquired[i].s == s) acquired[i].s = INVALID_SOCKET;
-    ReleaseSRWLockExclusive( &acquired_lock );
-}
-
-/* end the reservations of the acquired entries matching (s, or watch when
- * s is INVALID_SOCKET); pool locked.  Returns how many ended. */
-static unsigned int end_acquired( struct portres_pool *pool, SOCKET s, UINT64 watch )
-{
-    unsigned int n = 0;
-
-    AcquireSRWLockExclusive( &acquired_lock );
-    for (unsigned int i = acquired_count; i-- > 0;)
-    {
-        struct portres_reservation *res;
-
-        if (s != INVALID_SOCKET ? acquired[i].s != s : acquired[i].watch != watch) continue;
-        if ((res = portres_pool_find_token( pool, acquired[i].token )) && res->kind == PORTRES_KIND_RUNTIME &&
-            portres_is_self( res->owner ))
-        {
-            portres_pool_remove( pool, res );
-            n++;
-        }
-        acquired[i] = acquired[--acquired_count];
-    }
-    ReleaseSRWLockExclusive( &acquired_lock );
-    return n;
-}
-
-/* release_socket_reservations: closesocket of s: its association ends,
- * and the runtime reservations acquired on s if this is its last handle
- * (a DuplicateHandle or WSADuplicateSocket copy keeps them, behaviour §3).
- * Returns NULL, or an event to wait for once the socket is closed
- * (socket_closing), then close. */
-HANDLE release_socket_reservations( SOCKET s )
-{
-    struct portres_pool *pool;
-    unsigned int released;
-    HANDLE closed;
-    BOOL found = FALSE;
-
-    forget_socket( s );
-    if (!socket_closing( s, &closed ) || !acquired_count)
-    {
-        forget_socket_acquired( s );
-        return closed;
-    }
-    AcquireSRWLockShared( &acquired_lock );
-    for (unsigned int i = 0; i < acquired_count && !found; i++) found = acquired[i].s == s;
-    ReleaseSRWLockShared( &acquired_lock );
-    if (!found || !(pool = portres_lock())) return closed;
-    released = end_acquired( pool, s, 0 );
-    portres_unlock();
-    TRACE( "socket %#Ix closed: %u reservations released\n", s, released );
-    return closed;
-}
-
-/* socket_created: a socket (host value s) was just created or accepted:
- * any socket that had this handle value before is closed, so nothing this
- * process remembered under it (association, acquired tokens, watch)
- * applies to the new one.  The old socket's reservations end with its
- * last handle, through its watch. */
-void socket_created( SOCKET s )
-{
-    unwatch_handle( s );
-    forget_socket( s );
-    forget_socket_acquired( s );
-}
-
-/* the watch callback: the watcher saw the last handle of a watched socket
- * close (closesocket of a copy, CloseHandle, WSACleanup): its reservations
- * end, and what this process remembered under its handle value s
- * (INVALID_SOCKET if that value names another socket by now) is dropped */
-static void socket_gone( UINT64 watch, SOCKET s )
-{
-    struct portres_pool *pool;
-    unsigned int released = 0;
-
-    if (s != INVALID_SOCKET)
-    {
-        uncache_socket( s );
-        forget_socket( s );
-    }
-    if (acquired_count && (pool = portres_lock()))
-    {
-        released = end_acquired( pool, INVALID_SOCKET, watch );
-        portres_unlock();
-    }
-    TRACE( "watch %llu (socket %#Ix): last handle closed, %u reservations released\n",
-           (unsigned long long)watch, s, released );
-}
 
 /* reservation_block: the block (host order) of the reservation holding
  * token, persistent or runtime; FALSE if there is none */
@@ -201,17 +63,20 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     int err;
 
     if (!count || (start && !portres_range_valid( start, count ))) return WSAEINVAL;
-    watch = watch_socket( s, socket_gone );  /* not under the pool lock: the watcher takes it */
+    /* the socket's watch and room for the token first: nothing can fail
+     * once the reservation is made */
+    if ((err = sock_prepare_acquire( s, &watch ))) return err;
     if ((err = winsock_error( portres_reserve( PORTRES_KIND_RUNTIME, proto, start, count, watch, &api, &res ) )))
         return err;
-    if (!remember_acquired( res.token, s, watch ))
+    if (!sock_acquired( s, res.token ))
     {
+        /* closed by another thread meanwhile: the reservation ends with it */
         if ((pool = portres_lock()))
         {
             portres_pool_remove( pool, portres_pool_find_token( pool, res.token ) );
             portres_unlock();
         }
-        return WSAENOBUFS;
+        return WSAENOTSOCK;
     }
     out->Reservation.StartPort = portres_htons( res.start );
     out->Reservation.NumberOfPorts = count;
@@ -234,7 +99,7 @@ static struct portres_reservation *find_live( struct portres_pool *pool, UINT64 
         return NULL;
     }
     /* this process's own: its watch's event, without opening it by name */
-    if ((alive = portres_is_self( res->owner ) ? watch_alive( res->watch ) : -1) < 0)
+    if ((alive = portres_is_self( res->owner ) ? sock_watch_alive( res->watch ) : -1) < 0)
         alive = portres_socket_alive( res );
     if (alive) return res;
     portres_pool_remove( pool, res );  /* its socket's last handle is closed */
@@ -253,21 +118,21 @@ static int release( const INET_PORT_RESERVATION_TOKEN *in )
     else
     {
         portres_pool_remove( pool, res );
-        forget_acquired( in->Token );
     }
     portres_unlock();
+    if (!err) sock_released( in->Token );
     if (err) TRACE( "token %#llx: %s\n", (unsigned long long)in->Token,
                     err == WSAEACCES ? "another process's: WSAEACCES" : "no runtime reservation: WSAEINVAL" );
     return err;
 }
 
-static int associate( SOCKET s, enum portres_proto proto, int family, const INET_PORT_RESERVATION_TOKEN *in )
+static int associate( SOCKET s, enum portres_proto proto, const INET_PORT_RESERVATION_TOKEN *in )
 {
     struct portres_pool *pool;
     struct portres_reservation *res;
     int err = 0;
 
-    if (socket_is_bound( s ))
+    if (sock_is_bound( s ))
     {
         TRACE( "socket %#Ix is bound: WSAEINVAL\n", s );
         return WSAEINVAL;
@@ -279,8 +144,7 @@ static int associate( SOCKET s, enum portres_proto proto, int family, const INET
     if (err) TRACE( "socket %#Ix, token %#llx: %s\n", s, (unsigned long long)in->Token,
                     err == WSAEACCES ? "not this process's, or persistent without administrator rights: WSAEACCES"
                                      : "no reservation of the socket's protocol: WSAEINVAL" );
-    if (!err) watch_socket( s, socket_gone );  /* its association ends with its last handle */
-    if (!err && !associate_socket( s, in->Token, proto, family )) err = WSAENOBUFS;
+    if (!err) err = sock_associate( s, in->Token );  /* it ends with the socket's last handle */
     return err;
 }
 
@@ -321,11 +185,11 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
 {
     DWORD in_needed = code == SIO_ACQUIRE_PORT_RESERVATION ? sizeof(INET_PORT_RANGE)
                                                            : sizeof(INET_PORT_RESERVATION_TOKEN);
-    enum portres_proto proto;
+    struct sock_info info;
     DWORD bytes = 0;
-    int family, err;
+    int err;
 
-    if ((err = socket_protocol( s, &proto, &family ))) goto done;
+    if ((err = sock_lookup( s, &info ))) goto done;
     if (!in) { err = WSAEFAULT; goto done; }
     if (in_size < in_needed) { err = WSAEINVAL; goto done; }
     if (IsBadReadPtr( in, in_needed )) { err = WSAEFAULT; goto done; }
@@ -343,13 +207,13 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
     case SIO_ACQUIRE_PORT_RESERVATION:
         if (out_size < sizeof(INET_PORT_RESERVATION_INSTANCE)) err = WSAEINVAL;
         else if (!out || IsBadWritePtr( out, sizeof(INET_PORT_RESERVATION_INSTANCE) )) err = WSAEFAULT;
-        else if (!(err = acquire( s, proto, in, out ))) bytes = sizeof(INET_PORT_RESERVATION_INSTANCE);
+        else if (!(err = acquire( s, info.proto, in, out ))) bytes = sizeof(INET_PORT_RESERVATION_INSTANCE);
         break;
     case SIO_RELEASE_PORT_RESERVATION:
         err = release( in );
         break;
     case SIO_ASSOCIATE_PORT_RESERVATION:
-        err = associate( s, proto, family, in );
+        err = associate( s, info.proto, in );
         break;
     }
 

@@ -3,9 +3,10 @@
  *
  * Each WINAPI function here checks nothing itself: it calls the bind
  * policy (bind.c), the runtime reservations (reservation.c) and the socket
- * cache (sockinfo.c), and Wine's builtin for the rest.  Calls go one way:
- * hooks -> bind policy -> reservations -> socket watch; nothing below
- * calls back up.  The helpers below return 0 or a Winsock error code;
+ * record (sockstate.c: made here, ended at closesocket), and Wine's builtin
+ * for the rest.  Calls go one way: hooks -> bind policy -> reservations ->
+ * socket record -> socket watch; nothing below calls back up but the
+ * watch, through the function its record gave it.  The helpers below return 0 or a Winsock error code;
  * only these entry points set the thread's error and return SOCKET_ERROR
  * (or FALSE, or INVALID_SOCKET).
  */
@@ -78,34 +79,23 @@ static BOOL implicit_bind_failed( SOCKET s, unsigned int flags )
     return TRUE;
 }
 
-/* a socket just created, returned: nothing remembered under its handle
- * value applies to it any more.  With a protocol info structure (which
- * may describe a duplicated, already bound socket) its kind is looked up
- * on first use. */
+/* a socket just created, returned: its record (sockstate.c).  With a
+ * protocol info structure (which may describe a duplicated, already bound
+ * socket) its kind is looked up on first use. */
 static SOCKET new_socket( SOCKET s, int family, int type, int protocol, BOOL from_info )
 {
-    if (s == INVALID_SOCKET) return s;
-    socket_created( s );
-    if (from_info) note_socket( s, -1, -1, -1 );
-    else note_socket( s, family, type, protocol );
+    if (from_info) family = type = protocol = -1;
+    sock_made( s, family, type, protocol, INVALID_SOCKET );
     return s;
-}
-
-/* a socket just accepted on listener */
-static void accepted_socket( SOCKET listener, SOCKET s )
-{
-    if (s == INVALID_SOCKET) return;
-    socket_created( s );
-    note_accepted_socket( listener, s );
 }
 
 /***********************************************************************
  *      socket (WS2_32.23)
  *
- * Wine's builtin socket; portres notes the protocol of TCP and UDP sockets
- * (and forgets whatever it knew of an earlier socket with the same handle
- * value: cache slot, association, acquired tokens; socket_created) so that
- * their binds need no round trip to learn it.  Errors are the builtin's.
+ * Wine's builtin socket; a TCP or UDP socket gets its record (sock_made:
+ * what was known under the same handle value belonged to a socket closed
+ * without closesocket), so that its binds need no round trip to learn its
+ * kind.  Errors are the builtin's.
  * Source: behaviour §4, §5 (round trips on the bind path).
  */
 SOCKET WINAPI portres_socket( int family, int type, int protocol )
@@ -117,8 +107,8 @@ SOCKET WINAPI portres_socket( int family, int type, int protocol )
  *      WSASocketA (WS2_32.94)
  *
  * As socket, for WSASocketA.  With a protocol info structure (which may
- * describe a duplicated, already bound socket) the slot is dropped and the
- * socket looked up on first use.
+ * describe a duplicated, already bound socket) the socket is looked up on
+ * first use.
  */
 SOCKET WINAPI portres_WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
                                   DWORD flags )
@@ -142,16 +132,16 @@ SOCKET WINAPI portres_WSASocketW( int family, int type, int protocol, WSAPROTOCO
 /***********************************************************************
  *      accept (WS2_32.1)
  *
- * Wine's builtin accept; the new socket's cache slot is overwritten (it
- * may reuse the handle value of a socket closed without closesocket).
- * Parameters and errors are the builtin's.  Source: behaviour §5 (the cache of
- * the bind path).
+ * Wine's builtin accept; the new socket gets its record, of the
+ * listener's kind and bound (it may reuse the handle value of a socket
+ * closed without closesocket).  Parameters and errors are the builtin's.
+ * Source: behaviour §5 (round trips on the bind path).
  */
 SOCKET WINAPI portres_accept( SOCKET s, struct sockaddr *addr, int *len )
 {
     SOCKET ret = builtin.accept( s, addr, len );
 
-    accepted_socket( s, ret );
+    sock_made( ret, -1, -1, -1, s );
     return ret;
 }
 
@@ -165,7 +155,7 @@ SOCKET WINAPI portres_WSAAccept( SOCKET s, struct sockaddr *addr, int *len, LPCO
 {
     SOCKET ret = builtin.WSAAccept( s, addr, len, condition, context );
 
-    accepted_socket( s, ret );
+    sock_made( ret, -1, -1, -1, s );
     return ret;
 }
 
@@ -403,27 +393,22 @@ static void *wrap_extension( const GUID *guid, void *func )
 /***********************************************************************
  *      closesocket (WS2_32.3)
  *
- * Ends the runtime reservations acquired on s and its association, then
- * closes it with Wine's builtin (WSAENOTSOCK and the rest are its errors).
- * A socket watched for its last handle (sockwatch.c) is waited for until
- * the wineserver has let go of it, so that its port is free on return.
+ * Ends the socket's record: its association, and the runtime reservations
+ * acquired on it when this is its last handle; then closes it with Wine's
+ * builtin (WSAENOTSOCK and the rest are its errors).  A socket watched for
+ * its last handle (sockwatch.c) is waited for until the wineserver has
+ * let go of it, so that its port is free on return.
  * Source: behaviour §3 ("lives until ... the acquiring socket is closed").
  */
 int WINAPI portres_closesocket( SOCKET s )
 {
-    HANDLE closed;
-    int ret;
+    HANDLE closed = sock_closing( s );
+    int ret = builtin.closesocket( s );
 
-    uncache_socket( s );
-    closed = release_socket_reservations( s );
-    ret = builtin.closesocket( s );
     TRACE( "socket %#Ix -> %d, %s\n", s, ret, closed ? "waiting for its watch" : "not watched" );
-    if (closed)
-    {
-        if (!ret && WaitForSingleObject( closed, 5000 ) != WAIT_OBJECT_0)
-            WARN( "socket %#Ix: its watch did not end in 5 s\n", s );
-        CloseHandle( closed );
-    }
+    if (!closed) return ret;
+    if (ret) CloseHandle( closed );
+    else watch_wait( closed );
     return ret;
 }
 

@@ -9,8 +9,8 @@
  * (server/sock.c sock_close_handle).  So each socket that acquires a
  * reservation or is associated with one gets one poll for AFD_POLL_CLOSE
  * alone, whose event is named after (process id, watch id): this process's
- * watcher thread then ends the socket's reservations and drops what this
- * process remembered of it, and other processes that meet one of its
+ * watcher thread then tells the socket's record (sockstate.c), which ends
+ * the socket's reservations, and other processes that meet one of its
  * reservations find the event signalled and reclaim it (shared.c).
  *
  * The polls are issued by the watcher thread, which lives as long as the
@@ -35,97 +35,40 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "ws2_32_private.h"
 #include <winternl.h>
 #include "debug.h"
 
+/* the handshake of watch_start with the watcher thread, which issues the poll */
 enum watch_state { WATCH_ISSUING, WATCH_ACTIVE, WATCH_FAILED };
-
-/* a poll for the watcher thread to issue, on the asking thread's stack */
 struct watch_request
 {
-    struct watch *w;
+    struct sock_watch *w;
+    SOCKET s;
     enum watch_state state;
 };
 
-struct watch
-{
-    UINT64 id;
-    SOCKET s;                /* INVALID_SOCKET once the handle value no longer names it */
-    HANDLE event;
-    BOOL ended;              /* its reservations were ended by closesocket: only free it */
-    sockwatch_gone_fn gone;  /* called when its last handle is closed */
-    IO_STATUS_BLOCK iosb;
-    struct afd_poll out;
-};
-
-static SRWLOCK watch_lock = SRWLOCK_INIT;
-static CONDITION_VARIABLE watch_issued = CONDITION_VARIABLE_INIT;
-static struct watch **watches;  /* the active ones, in no order */
-static unsigned int watch_count, watch_capacity;
-static unsigned int watch_issuing;  /* requests queued to the watcher: slots kept for them */
+static SRWLOCK issue_lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE issued = CONDITION_VARIABLE_INIT;
 static UINT64 last_watch_id;
+static sockwatch_fired_fn fired;  /* the record's callback (sockstate.c) */
 static HANDLE watcher;
 static HANDLE poll_handle;   /* the private overlapped socket the polls go through */
 static HANDLE watch_port;    /* the completion port poll_handle is associated with */
 
-/* the watcher thread: issue a poll (an APC from watch_socket).  A poll
- * that did not fail will complete to the port: its watch joins the list
- * here, before this thread can take its packet, and from then on belongs
- * to the watcher (the asking thread only reads the request's state). */
+/* the watcher thread: issue a poll (an APC queued by watch_start) */
 static void CALLBACK issue_poll( ULONG_PTR arg )
 {
     struct watch_request *req = (struct watch_request *)arg;
-    struct watch *w = req->w;
-    SOCKET s = w->s;
-    NTSTATUS status;
+    struct sock_watch *w = req->w;
+    NTSTATUS status = wine_poll_close( poll_handle, req->s, w->event, w, &w->iosb, &w->out );
 
-    status = wine_poll_close( poll_handle, s, w->event, w, &w->iosb, &w->out );
-    AcquireSRWLockExclusive( &watch_lock );
-    watch_issuing--;
-    if (NT_ERROR( status )) req->state = WATCH_FAILED;
-    else
-    {
-        watches[watch_count++] = w;
-        req->state = WATCH_ACTIVE;
-    }
-    WakeAllConditionVariable( &watch_issued );
-    ReleaseSRWLockExclusive( &watch_lock );
-    if (NT_ERROR( status )) WARN( "socket %#Ix: cannot watch it, status %#lx\n", s, status );
-}
-
-/* the watcher thread: a watched socket's poll completed.  Its event
- * handle may have been closed under it (Wine's WSACleanup closes the old
- * handle values of sockets closed with CloseHandle): then the watch is
- * only forgotten. */
-static void watch_fired( struct watch *w )
-{
-    BOOL closed = !w->iosb.Status && w->out.count == 1 && (w->out.sockets[0].flags & AFD_POLL_CLOSE);
-    BOOL lost = WaitForSingleObject( w->event, 0 ) == WAIT_FAILED;
-    BOOL ended;
-    SOCKET s;
-
-    AcquireSRWLockExclusive( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++)
-        if (watches[i] == w)
-        {
-            watches[i] = watches[--watch_count];
-            break;
-        }
-    ended = w->ended;
-    s = w->s;
-    ReleaseSRWLockExclusive( &watch_lock );
-    TRACE( "watch %llu (socket %#Ix): status %#lx closed %d ended %d\n", (unsigned long long)w->id, s,
-           w->iosb.Status, closed, ended );
-    if (lost) WARN( "watch %llu: its event handle was closed\n", (unsigned long long)w->id );
-    else
-    {
-        if (!ended) w->gone( w->id, s );
-        CloseHandle( w->event );
-    }
-    free( w );
+    if (NT_ERROR( status )) WARN( "socket %#Ix: cannot watch it, status %#lx\n", req->s, status );
+    AcquireSRWLockExclusive( &issue_lock );
+    req->state = NT_ERROR( status ) ? WATCH_FAILED : WATCH_ACTIVE;
+    WakeAllConditionVariable( &issued );
+    ReleaseSRWLockExclusive( &issue_lock );
 }
 
 static DWORD WINAPI watcher_main( void *arg )
@@ -135,9 +78,9 @@ static DWORD WINAPI watcher_main( void *arg )
 
     for (;;)
     {
-        /* alertable: watch_socket queues the polls to issue as APCs */
+        /* alertable: watch_start queues the polls to issue as APCs */
         if (!GetQueuedCompletionStatusEx( watch_port, done, ARRAYSIZE(done), &n, INFINITE, TRUE )) continue;
-        for (ULONG i = 0; i < n; i++) watch_fired( (struct watch *)done[i].lpOverlapped );
+        for (ULONG i = 0; i < n; i++) fired( (struct sock_watch *)done[i].lpOverlapped );
     }
     return 0;
 }
@@ -160,6 +103,7 @@ static BOOL open_poll_handle( void )
     return ret;
 }
 
+/* the watcher thread, its socket and its port, made on first use; issue_lock held */
 static BOOL start_watcher( void )
 {
     HMODULE self;
@@ -183,133 +127,55 @@ static BOOL start_watcher( void )
     return watcher != NULL;
 }
 
-/* watch_socket: the id of the watch on socket s (host value), set up on
- * first use: one named event, one poll issued by the watcher thread.
- * Returns a fresh id that nothing watches when s cannot be watched (no
- * memory, s already closed): such reservations end at closesocket or with
- * the process.  Never 0.  gone( id, s ) is called on
- * the watcher thread once the socket's last handle is closed, unless
- * socket_closing said the reservations ended already; s is INVALID_SOCKET
- * when the handle value names another socket by then. */
-UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone )
+/* watch_start: watch socket s (host value) for its last handle: w gets a
+ * fresh id (never 0) and a named event, and the watcher thread issues the
+ * poll, whose completion calls on_fired( w ) on the watcher thread.
+ * TRUE when the poll is pending; FALSE (w->event NULL, w->id still set:
+ * an id that nothing watches) when s cannot be watched (no memory, s
+ * already closed): its reservations then end at closesocket or with the
+ * process. */
+BOOL watch_start( struct sock_watch *w, SOCKET s, sockwatch_fired_fn on_fired )
 {
-    struct watch_request req = { NULL, WATCH_ISSUING };
+    struct watch_request req = { w, s, WATCH_ISSUING };
     WCHAR name[64];
-    struct watch *w;
-    UINT64 id;
 
-    AcquireSRWLockExclusive( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++)
-        if (watches[i]->s == s && !watches[i]->ended)
-        {
-            id = watches[i]->id;
-            ReleaseSRWLockExclusive( &watch_lock );
-            return id;
-        }
-    id = ++last_watch_id;
-    if (watch_count + watch_issuing == watch_capacity)
+    AcquireSRWLockExclusive( &issue_lock );
+    w->id = ++last_watch_id;
+    w->event = NULL;
+    fired = on_fired;
+    if (!start_watcher())
     {
-        unsigned int capacity = watch_capacity ? watch_capacity * 2 : 64;
-        struct watch **bigger = realloc( watches, capacity * sizeof(*watches) );
-
-        if (bigger)
-        {
-            watches = bigger;
-            watch_capacity = capacity;
-        }
+        ReleaseSRWLockExclusive( &issue_lock );
+        return FALSE;
     }
-    if (watch_count + watch_issuing == watch_capacity || !start_watcher() || !(w = calloc( 1, sizeof(*w) )))
-    {
-        ReleaseSRWLockExclusive( &watch_lock );
-        WARN( "socket %#Ix: not watched (%u sockets are)\n", s, watch_count );
-        return id;
-    }
-    swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_SOCKET_EVENT_FMT), GetCurrentProcessId(), (unsigned long long)id );
-    if (!(w->event = CreateEventW( NULL, TRUE, FALSE, name )))
-    {
-        ReleaseSRWLockExclusive( &watch_lock );
-        free( w );
-        return id;
-    }
-    w->id = id;
-    w->s = s;
-    w->gone = gone;
-    req.w = w;
-    if (!QueueUserAPC( issue_poll, watcher, (ULONG_PTR)&req ))
-    {
-        ReleaseSRWLockExclusive( &watch_lock );
-        CloseHandle( w->event );
-        free( w );
-        return id;
-    }
-    watch_issuing++;
-    while (req.state == WATCH_ISSUING) SleepConditionVariableSRW( &watch_issued, &watch_lock, INFINITE, 0 );
-    ReleaseSRWLockExclusive( &watch_lock );
-    if (req.state == WATCH_FAILED)
-    {
-        CloseHandle( w->event );
-        free( w );
-    }
-    return id;
+    swprintf( name, ARRAYSIZE(name), PORTRES_W(PORTRES_SOCKET_EVENT_FMT), GetCurrentProcessId(),
+              (unsigned long long)w->id );
+    if ((w->event = CreateEventW( NULL, TRUE, FALSE, name )) && QueueUserAPC( issue_poll, watcher, (ULONG_PTR)&req ))
+        while (req.state == WATCH_ISSUING) SleepConditionVariableSRW( &issued, &issue_lock, INFINITE, 0 );
+    ReleaseSRWLockExclusive( &issue_lock );
+    if (req.state == WATCH_ACTIVE) return TRUE;
+    if (w->event) CloseHandle( w->event );
+    w->event = NULL;
+    return FALSE;
 }
 
-/* watch_alive: 1 while the socket of this process's watch id (from
- * watch_socket) has a handle open, 0 once its last handle is closed (the
- * watch's event is signalled, as portres_socket_alive sees it from any
- * process), -1 if this process has no such watch (never set up, or done
- * with).  One wineserver round trip, on the event this process holds. */
-int watch_alive( UINT64 id )
+/* watch_closed: TRUE if the completed poll of w says its socket's last
+ * handle was closed (else it was cancelled or failed) */
+BOOL watch_closed( const struct sock_watch *w )
 {
-    int ret = -1;
-
-    AcquireSRWLockShared( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++)
-        if (watches[i]->id == id) ret = WaitForSingleObject( watches[i]->event, 0 ) != WAIT_OBJECT_0;
-    ReleaseSRWLockShared( &watch_lock );
-    return ret;
+    return !w->iosb.Status && w->out.count == 1 && (w->out.sockets[0].flags & AFD_POLL_CLOSE);
 }
 
-/* socket_closing: s (host value) is being closed by closesocket; TRUE if
- * this is its last handle (its reservations end now).  Either way the
- * handle value s no longer names the watched socket.  When it is the last
- * handle of a watched socket, *closed gets a handle to the watch's event,
- * signalled once the wineserver has dropped the poll's reference to the
- * socket, which keeps its port bound until then: closesocket waits for it
- * (and closes it), so that the port is free when closesocket returns, as
- * on Windows.  Else *closed is NULL. */
-BOOL socket_closing( SOCKET s, HANDLE *closed )
+/* watch_wait: wait until the poll of a socket just closed has completed
+ * (closed: a duplicate of its watch's event, closed here), or the watcher
+ * thread has ended (process exit: nothing would signal it then).  The
+ * wineserver's poll keeps the socket, and so its port, until the watcher
+ * has taken the completion: closesocket waits for it, so that the port is
+ * free on return, as on Windows. */
+void watch_wait( HANDLE closed )
 {
-    BOOL last = TRUE;
-    BOOL watched = FALSE;
+    HANDLE handles[2] = { closed, watcher };
 
-    *closed = NULL;
-    AcquireSRWLockShared( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watched = TRUE;
-    ReleaseSRWLockShared( &watch_lock );
-    if (!watched) return TRUE;
-    last = wine_last_handle( (HANDLE)s );
-    AcquireSRWLockExclusive( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++)
-        if (watches[i]->s == s)
-        {
-            watches[i]->s = INVALID_SOCKET;
-            if (!last) continue;
-            watches[i]->ended = TRUE;
-            if (!*closed && !DuplicateHandle( GetCurrentProcess(), watches[i]->event, GetCurrentProcess(), closed,
-                                              SYNCHRONIZE, FALSE, 0 ))
-                *closed = NULL;
-        }
-    ReleaseSRWLockExclusive( &watch_lock );
-    return last;
-}
-
-/* unwatch_handle: the handle value s names a new socket now (the one it
- * named was closed without closesocket): the watch of the old socket goes
- * on, under no handle value */
-void unwatch_handle( SOCKET s )
-{
-    if (!watch_count) return;
-    AcquireSRWLockExclusive( &watch_lock );
-    for (unsigned int i = 0; i < watch_count; i++) if (watches[i]->s == s) watches[i]->s = INVALID_SOCKET;
-    ReleaseSRWLockExclusive( &watch_lock );
+    WaitForMultipleObjects( watcher ? 2 : 1, handles, FALSE, INFINITE );
+    CloseHandle( closed );
 }

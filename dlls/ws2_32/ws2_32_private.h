@@ -51,32 +51,45 @@ extern struct ws2_32_builtin builtin;
 /* The layers, called one way only, top first:
  *   socket.c       the hooks (WINAPI entry points), thin
  *   bind.c         the bind policy: explicit, port-0 and implicit binds
- *   reservation.c  the three ioctls, the acquired tokens; association.c
+ *   reservation.c  the three ioctls, over the reservation core (libs/portres/reserve.c)
+ *   sockstate.c    the socket record: what this process knows of each socket
  *   sockwatch.c    the watch on a socket's last handle (calls back through
- *                  the function given to watch_socket)
- *   sockinfo.c     what this process knows of its sockets
+ *                  the function given to watch_start)
  * Below socket.c every function returns 0 or a Winsock error code. */
 
-/* sockinfo.c */
-int socket_protocol( SOCKET s, enum portres_proto *proto, int *family );
-BOOL socket_is_bound( SOCKET s );
-BOOL socket_known_bound( SOCKET s );
-void socket_bound( SOCKET s );
-void uncache_socket( SOCKET s );
-void note_socket( SOCKET s, int family, int type, int protocol );
-void note_accepted_socket( SOCKET listener, SOCKET s );
-
-/* association.c */
-struct association
+/* sockstate.c */
+struct sock_info
 {
-    SOCKET s;
-    UINT64 token;
     enum portres_proto proto;
     int family;
+    BOOL bound;          /* known to be bound (never "known unbound") */
+    UINT64 association;  /* the token its binds take their port from, 0 if none */
 };
-BOOL associate_socket( SOCKET s, UINT64 token, enum portres_proto proto, int family );
-void forget_socket( SOCKET s );
-BOOL get_association( SOCKET s, struct association *ret );
+void sock_made( SOCKET s, int family, int type, int protocol, SOCKET listener );
+int sock_lookup( SOCKET s, struct sock_info *info );
+BOOL sock_associated( SOCKET s, struct sock_info *info );
+BOOL sock_known_bound( SOCKET s );
+void sock_bound( SOCKET s );
+BOOL sock_is_bound( SOCKET s );
+int sock_prepare_acquire( SOCKET s, UINT64 *watch );
+BOOL sock_acquired( SOCKET s, UINT64 token );
+void sock_released( UINT64 token );
+int sock_associate( SOCKET s, UINT64 token );
+int sock_watch_alive( UINT64 id );
+HANDLE sock_closing( SOCKET s );
+
+/* sockwatch.c: one socket's last-handle watch, kept in its record */
+struct sock_watch
+{
+    UINT64 id;             /* names its event, with the process id; never 0 once set up */
+    HANDLE event;          /* signalled when the poll completes; NULL: not watched */
+    IO_STATUS_BLOCK iosb;
+    struct afd_poll out;
+};
+typedef void (*sockwatch_fired_fn)( struct sock_watch *w );
+BOOL watch_start( struct sock_watch *w, SOCKET s, sockwatch_fired_fn on_fired );
+BOOL watch_closed( const struct sock_watch *w );
+void watch_wait( HANDLE closed );
 
 /* bind.c: the protocols an implicit-bind path binds for, and whether
  * portres may bind a socket that is not associated (ConnectEx: no, it
@@ -92,14 +105,5 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
                             DWORD *ret_size, OVERLAPPED *overlapped,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
-HANDLE release_socket_reservations( SOCKET s );
-void socket_created( SOCKET s );
-
-/* sockwatch.c */
-typedef void (*sockwatch_gone_fn)( UINT64 watch, SOCKET s );
-UINT64 watch_socket( SOCKET s, sockwatch_gone_fn gone );
-int watch_alive( UINT64 id );
-BOOL socket_closing( SOCKET s, HANDLE *closed );
-void unwatch_handle( SOCKET s );
 
 #endif
