@@ -220,17 +220,31 @@ void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservatio
     if ((pool->next_token & ~PORTRES_PERSISTENT_TOKEN_BIT) == counter) pool->next_token--;
 }
 
+/* remove_matching's kind for every kind a reload replaces */
+#define RELOADABLE PORTRES_KIND_COUNT
+
+/* drop every reservation of kind (RELOADABLE: portres_res_reloadable)
+ * whose owner is *owner (any owner when owner is NULL); returns how many */
+static unsigned int remove_matching( struct portres_pool *pool, unsigned int kind, const uint32_t *owner )
+{
+    unsigned int n = 0;
+
+    for (uint32_t i = used_slots( pool ); i-- > 0;)
+    {
+        struct portres_reservation *res = &pool->res[i];
+
+        if (!res->token || (owner && res->owner != *owner)) continue;
+        if (kind == RELOADABLE ? !portres_res_reloadable( res ) : res->kind != kind) continue;
+        portres_pool_remove( pool, res );
+        n++;
+    }
+    return n;
+}
+
 /* portres_pool_remove_owner: drop every runtime reservation of owner; returns how many */
 unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owner )
 {
-    unsigned int n = 0;
-    for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && pool->res[i].kind == PORTRES_KIND_RUNTIME && pool->res[i].owner == owner)
-        {
-            portres_pool_remove( pool, &pool->res[i] );
-            n++;
-        }
-    return n;
+    return remove_matching( pool, PORTRES_KIND_RUNTIME, &owner );
 }
 
 /* portres_pool_remove_persistent: drop every reservation the registry
@@ -238,14 +252,7 @@ unsigned int portres_pool_remove_owner( struct portres_pool *pool, uint32_t owne
  * but the pending ones, which are not in the registry yet; returns how many */
 unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
 {
-    unsigned int n = 0;
-    for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && portres_res_reloadable( &pool->res[i] ))
-        {
-            portres_pool_remove( pool, &pool->res[i] );
-            n++;
-        }
-    return n;
+    return remove_matching( pool, RELOADABLE, NULL );
 }
 
 /* portres_pool_remove_pending: drop the pending persistent reservations of
@@ -253,14 +260,7 @@ unsigned int portres_pool_remove_persistent( struct portres_pool *pool )
  * many */
 unsigned int portres_pool_remove_pending( struct portres_pool *pool, uint32_t owner )
 {
-    unsigned int n = 0;
-    for (uint32_t i = used_slots( pool ); i-- > 0;)
-        if (pool->res[i].token && pool->res[i].kind == PORTRES_KIND_PENDING && pool->res[i].owner == owner)
-        {
-            portres_pool_remove( pool, &pool->res[i] );
-            n++;
-        }
-    return n;
+    return remove_matching( pool, PORTRES_KIND_PENDING, &owner );
 }
 
 /* portres_pool_repair: after a process died holding the pool mutex, rebuild
