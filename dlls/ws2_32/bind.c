@@ -72,9 +72,7 @@ static BOOL addr_usable( const struct sockaddr *addr, int len, int family )
 /* Wine's builtin bind; 0 or its Winsock error */
 static int builtin_bind( SOCKET s, const struct sockaddr *addr, int len )
 {
-    if (builtin.bind( s, addr, len )) return builtin.WSAGetLastError();
-    sock_bound( s );
-    return 0;
+    return builtin.bind( s, addr, len ) ? builtin.WSAGetLastError() : 0;
 }
 
 /* bind s to the copied address with port (host order): 0, or the
@@ -120,16 +118,14 @@ static const struct portres_pool *live_pool( void )
 }
 
 /* the pool, when reservations of the socket's protocol are live and so
- * binds of s must be checked; NULL otherwise */
-static const struct portres_pool *enforcing( SOCKET s, enum portres_proto *proto, int *family )
+ * binds of s must be checked; NULL otherwise.  *info is what its record
+ * holds (known: sock_peek found one), looked up here only when needed. */
+static const struct portres_pool *enforcing( SOCKET s, BOOL known, struct sock_info *info )
 {
     const struct portres_pool *pool = live_pool();
-    struct sock_info info;
 
-    if (!pool || sock_lookup( s, &info )) return NULL;
-    *proto = info.proto;
-    *family = info.family;
-    return pool->live[*proto] ? pool : NULL;
+    if (!pool || (!known && sock_lookup( s, info ))) return NULL;
+    return pool->live[info->proto] ? pool : NULL;
 }
 
 /* TRUE if the kernel, left to pick the port of a port-0 or implicit bind,
@@ -235,27 +231,27 @@ static int any_addr( int family, struct sockaddr_storage *addr )
 }
 
 /* bind_implicit: the implicit bind of an implicit-bind path (flags:
- * IMPLICIT_*, ws2_32_private.h) on a
- * socket that may be unbound: from the block of an associated socket;
- * else, while reservations of its protocol are live where the kernel
- * picks, outside all of them.  A socket found bound already (the bind
- * fails WSAEINVAL) is left alone.  Returns 0 (the builtin may go on) or
- * WSAEADDRINUSE (no free port); other bind errors are left for the
+ * IMPLICIT_*, ws2_32_private.h) on a socket that may be unbound: from the
+ * block of an associated socket; else, while reservations of its protocol
+ * are live where the kernel picks, outside all of them.  A socket found
+ * bound already (the bind fails WSAEINVAL) is left alone.  The socket's
+ * record is read once and told once.  Returns 0 (the builtin may go on)
+ * or WSAEADDRINUSE (no free port); other bind errors are left for the
  * builtin's call to report. */
 int bind_implicit( SOCKET s, unsigned int flags )
 {
     const struct portres_pool *pool;
     struct sockaddr_storage any;
-    enum portres_proto proto;
-    struct sock_info a;
+    struct sock_info info;
+    BOOL known = sock_peek( s, &info );
     USHORT start, count;
-    int family, err, len;
+    int err, len;
 
-    if (sock_associated( s, &a ))
+    if (known && info.association)
     {
-        if (!(flags & proto_flag( a.proto )) || a.bound) return 0;
-        len = any_addr( a.family, &any );
-        if (reservation_block( a.association, &start, &count ))
+        if (!(flags & proto_flag( info.proto )) || info.bound) return 0;
+        len = any_addr( info.family, &any );
+        if (reservation_block( info.association, &start, &count ))
             err = bind_in_block( s, (struct sockaddr *)&any, len, start, count );
         else
         {
@@ -263,51 +259,61 @@ int bind_implicit( SOCKET s, unsigned int flags )
              * here even for ConnectEx, which the association promised
              * to bind [dec] */
             WARN( "socket %#Ix: reservation %#llx is gone, ordinary implicit bind\n", s,
-                  (unsigned long long)a.association );
-            if ((pool = enforcing( s, &proto, &family )) && kernel_may_pick_reserved( pool, proto ))
-                err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
+                  (unsigned long long)info.association );
+            if ((pool = enforcing( s, known, &info )) && kernel_may_pick_reserved( pool, info.proto ))
+                err = bind_outside_reservations( pool, info.proto, s, (struct sockaddr *)&any, len );
             else if (flags & IMPLICIT_ASSOCIATED_ONLY) err = builtin_bind( s, (struct sockaddr *)&any, len );
             else return 0;
         }
     }
     else
     {
-        if ((flags & IMPLICIT_ASSOCIATED_ONLY) || !(pool = enforcing( s, &proto, &family )) ||
-            !(flags & proto_flag( proto )) || !kernel_may_pick_reserved( pool, proto ) || sock_known_bound( s ))
+        if ((flags & IMPLICIT_ASSOCIATED_ONLY) || !(pool = enforcing( s, known, &info )) ||
+            !(flags & proto_flag( info.proto )) || !kernel_may_pick_reserved( pool, info.proto ) || info.bound)
             return 0;
-        len = any_addr( family, &any );
-        err = bind_outside_reservations( pool, proto, s, (struct sockaddr *)&any, len );
+        len = any_addr( info.family, &any );
+        err = bind_outside_reservations( pool, info.proto, s, (struct sockaddr *)&any, len );
     }
-    if (err == WSAEINVAL) sock_bound( s );  /* bound already, by the builtin or another process */
+    /* bound now, or already (by the builtin or another process) */
+    if (!err || err == WSAEINVAL) sock_bound( s );
     return err == WSAEADDRINUSE || err == WSAENOBUFS ? err : 0;
 }
 
-/* bind_explicit: bind for the bind hook: 0 or a Winsock error (see the
- * comment of bind in socket.c) */
-int bind_explicit( SOCKET s, const struct sockaddr *addr, int len )
+/* the bind of bind_explicit, its record read once (sock_peek) */
+static int explicit_bind( SOCKET s, const struct sockaddr *addr, int len )
 {
     const struct portres_pool *pool;
-    enum portres_proto proto;
-    struct sock_info a;
+    struct sock_info info;
+    BOOL known = sock_peek( s, &info );
     USHORT start, count;
-    int family, err;
+    int err;
 
     /* port 0 of an associated socket: from its block; an explicit port is
      * an ordinary bind [obs: msquic] */
-    if (sock_associated( s, &a ) && addr_usable( addr, len, a.family ) && !addr_port( addr ))
+    if (known && info.association && addr_usable( addr, len, info.family ) && !addr_port( addr ))
     {
-        if (reservation_block( a.association, &start, &count )) return bind_in_block( s, addr, len, start, count );
-        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)a.association );
+        if (reservation_block( info.association, &start, &count ))
+            return bind_in_block( s, addr, len, start, count );
+        WARN( "socket %#Ix: reservation %#llx is gone, ordinary bind\n", s, (unsigned long long)info.association );
     }
-    if ((pool = enforcing( s, &proto, &family )) && addr_usable( addr, len, family ))
+    if ((pool = enforcing( s, known, &info )) && addr_usable( addr, len, info.family ))
     {
         USHORT port = portres_ntohs( addr_port( addr ) );
 
-        if (!port && kernel_may_pick_reserved( pool, proto ))
-            return bind_outside_reservations( pool, proto, s, addr, len );
-        if (port && portres_pool_is_reserved( pool, proto, port ) && (err = foreign_reservation( proto, port )))
+        if (!port && kernel_may_pick_reserved( pool, info.proto ))
+            return bind_outside_reservations( pool, info.proto, s, addr, len );
+        if (port && portres_pool_is_reserved( pool, info.proto, port ) && (err = foreign_reservation( info.proto, port )))
             return err;
     }
     return builtin_bind( s, addr, len );
 }
 
+/* bind_explicit: bind for the bind hook: 0 or a Winsock error (see the
+ * comment of bind in socket.c); a socket bound is noted in its record */
+int bind_explicit( SOCKET s, const struct sockaddr *addr, int len )
+{
+    int err = explicit_bind( s, addr, len );
+
+    if (!err) sock_bound( s );
+    return err;
+}

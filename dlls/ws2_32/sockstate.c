@@ -196,37 +196,18 @@ int sock_lookup( SOCKET s, struct sock_info *info )
     return 0;
 }
 
-/* sock_associated: TRUE, with what is known of s in *info, if s is
- * associated with a reservation; no wineserver round trip, and no lock
- * while this process has no socket record */
-BOOL sock_associated( SOCKET s, struct sock_info *info )
+/* sock_peek: TRUE, with what is known of s in *info, if s has a record;
+ * no wineserver round trip, and no lock while this process has no socket
+ * record (FALSE then) */
+BOOL sock_peek( SOCKET s, struct sock_info *info )
 {
     struct sock_state *rec;
-    BOOL ret = FALSE;
 
     if (!record_count) return FALSE;
     AcquireSRWLockShared( &sock_lock );
-    if ((rec = find( s )) && rec->association)
-    {
-        copy_info( rec, info );
-        ret = TRUE;
-    }
+    if ((rec = find( s ))) copy_info( rec, info );
     ReleaseSRWLockShared( &sock_lock );
-    return ret;
-}
-
-/* sock_known_bound: TRUE if s is known to be bound; FALSE means "not
- * known", never "unbound".  No wineserver round trip. */
-BOOL sock_known_bound( SOCKET s )
-{
-    struct sock_state *rec;
-    BOOL bound = FALSE;
-
-    if (!record_count) return FALSE;
-    AcquireSRWLockShared( &sock_lock );
-    if ((rec = find( s ))) bound = rec->bound;
-    ReleaseSRWLockShared( &sock_lock );
-    return bound;
+    return rec != NULL;
 }
 
 /* sock_bound: s has been bound (explicitly or implicitly) */
@@ -245,9 +226,10 @@ void sock_bound( SOCKET s )
 BOOL sock_is_bound( SOCKET s )
 {
     struct sockaddr_storage addr;
+    struct sock_info info;
     int len = sizeof(addr);
 
-    if (sock_known_bound( s )) return TRUE;
+    if (sock_peek( s, &info ) && info.bound) return TRUE;
     if (builtin.getsockname( s, (struct sockaddr *)&addr, &len )) return FALSE;
     sock_bound( s );
     return TRUE;

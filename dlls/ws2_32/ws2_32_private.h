@@ -67,8 +67,7 @@ struct sock_info
 };
 void sock_made( SOCKET s, int family, int type, int protocol, SOCKET listener );
 int sock_lookup( SOCKET s, struct sock_info *info );
-BOOL sock_associated( SOCKET s, struct sock_info *info );
-BOOL sock_known_bound( SOCKET s );
+BOOL sock_peek( SOCKET s, struct sock_info *info );
 void sock_bound( SOCKET s );
 BOOL sock_is_bound( SOCKET s );
 int sock_prepare_acquire( SOCKET s, UINT64 *watch );
