@@ -31,6 +31,8 @@ static BOOL load_builtin( HINSTANCE instance )
     GET(connect);
     GET(getsockname);
     GET(getsockopt);
+    GET(recv);
+    GET(send);
     GET(sendto);
     GET(setsockopt);
     GET(socket);
@@ -38,6 +40,7 @@ static BOOL load_builtin( HINSTANCE instance )
     GET(WSAConnect);
     GET(WSAConnectByNameA);
     GET(WSAConnectByNameW);
+    GET(WSACleanup);
     GET(WSAGetLastError);
     GET(WSAIoctl);
     GET(WSASendMsg);

@@ -38,6 +38,22 @@ BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count )
     return res != NULL;
 }
 
+/* the functions of the in-use check: Wine's builtin's */
+static struct portres_sockapi check_api( void )
+{
+    const struct portres_sockapi api = { builtin.socket, builtin.bind, builtin.setsockopt, builtin.closesocket,
+                                         builtin.connect, builtin.send, builtin.recv };
+    return api;
+}
+
+/* reservations_cleanup: the program's WSACleanup is coming: the socket to
+ * the host helper goes first (portres_helper_close) */
+void reservations_cleanup( void )
+{
+    const struct portres_sockapi api = check_api();
+    portres_helper_close( &api );
+}
+
 /* the core's Win32 error as the ioctl's Winsock error */
 static int winsock_error( DWORD err )
 {
@@ -55,7 +71,7 @@ static int winsock_error( DWORD err )
 static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *range,
                     INET_PORT_RESERVATION_INSTANCE *out )
 {
-    const struct portres_sockapi api = { builtin.socket, builtin.bind, builtin.setsockopt, builtin.closesocket };
+    const struct portres_sockapi api = check_api();
     USHORT start = portres_ntohs( range->StartPort ), count = range->NumberOfPorts;
     struct portres_reservation res;
     struct portres_pool *pool;

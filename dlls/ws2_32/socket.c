@@ -462,3 +462,18 @@ int WINAPI portres_WSAIoctl( SOCKET s, DWORD code, void *in, DWORD in_size, void
     }
     return builtin.WSAIoctl( s, code, in, in_size, out, out_size, ret_size, overlapped, completion );
 }
+
+/***********************************************************************
+ *      WSACleanup (WS2_32.116)
+ *
+ * Wine's builtin WSACleanup, after closing this process's socket to the
+ * host helper (the builtin closes every socket it made once the count of
+ * WSAStartup calls drops to 0).  Returns 0 or SOCKET_ERROR with the
+ * builtin's error (WSANOTINITIALISED).  Source: doc/design.md, "The host
+ * helper".
+ */
+int WINAPI portres_WSACleanup( void )
+{
+    reservations_cleanup();
+    return builtin.WSACleanup();
+}

@@ -28,6 +28,8 @@ struct ws2_32_builtin
     int (WINAPI *connect)( SOCKET, const struct sockaddr *, int );
     int (WINAPI *getsockname)( SOCKET, struct sockaddr *, int * );
     int (WINAPI *getsockopt)( SOCKET, int, int, char *, int * );
+    int (WINAPI *recv)( SOCKET, char *, int, int );
+    int (WINAPI *send)( SOCKET, const char *, int, int );
     int (WINAPI *sendto)( SOCKET, const char *, int, int, const struct sockaddr *, int );
     int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
     SOCKET (WINAPI *socket)( int, int, int );
@@ -39,6 +41,7 @@ struct ws2_32_builtin
                                       struct sockaddr *, const struct timeval *, WSAOVERLAPPED * );
     BOOL (WINAPI *WSAConnectByNameW)( SOCKET, const WCHAR *, const WCHAR *, DWORD *, struct sockaddr *, DWORD *,
                                       struct sockaddr *, const struct timeval *, WSAOVERLAPPED * );
+    int (WINAPI *WSACleanup)( void );
     int (WINAPI *WSAGetLastError)( void );
     int (WINAPI *WSAIoctl)( SOCKET, DWORD, void *, DWORD, void *, DWORD, DWORD *, OVERLAPPED *,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE );
@@ -104,5 +107,6 @@ int port_reservation_ioctl( SOCKET s, DWORD code, void *in, DWORD in_size, void 
                             DWORD *ret_size, OVERLAPPED *overlapped,
                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 BOOL reservation_block( UINT64 token, USHORT *start, USHORT *count );
+void reservations_cleanup( void );
 
 #endif

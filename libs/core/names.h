@@ -41,6 +41,7 @@
 #define PORTRES_TCP_DYNAMIC_VALUE   "TcpDynamicPortRange"
 #define PORTRES_UDP_DYNAMIC_VALUE   "UdpDynamicPortRange"
 #define PORTRES_GENERATION_VALUE    "Generation"
+#define PORTRES_REGISTRY_HELPER_VALUE "Helper"  /* the Unix path of portres-helper (helper.c) */
 
 /* the journal: <Windows directory>\portres\journal.txt (journal.h) */
 #define PORTRES_JOURNAL_DIR  "portres"

@@ -10,9 +10,10 @@
  * that set SO_REUSEADDR itself and is bound but neither listening nor
  * connected stays invisible: Linux lists it nowhere a PE program can read.
  *
- * A block's check (portres_block_in_use) reads the kernel's socket lists
- * instead where they see everything a test bind sees and cost less: the
- * UDP lists for UDP blocks of a few ports or more.
+ * A block's check (portres_block_in_use) asks the host helper (helper.c)
+ * first, whose native binds see every socket of the host; test binds are
+ * what is left when there is none.  The kernel's UDP lists, which list
+ * every bound UDP socket, answer for UDP blocks of a few ports or more.
  */
 
 #include <ws2tcpip.h>
@@ -58,27 +59,31 @@ int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto 
 
 /* portres_block_in_use: TRUE if a socket of the host holds a port of
  * start..start+count-1 (host order) of proto: the in-use check of runtime
- * acquires and persistent creates (behaviour §2, §3), made before the
- * pool lock.
+ * acquires and persistent creates (behaviour §2, §3), made once the block
+ * is published in the pool.
  *
  * UDP, UDP_LIST_MIN_PORTS ports or more: /proc/net/udp and udp6, which
- * list every bound UDP socket, Wine's and native ones; test binds if they
- * cannot be read.  Else a test bind of each port through api (none when
- * api is NULL), and for TCP also /proc/net/tcp and tcp6 for the part of
- * the block inside the kernel's ephemeral range, where a connection whose
- * port the kernel chose passes the test bind (portres_tcp_ports_in_use).
- * A TCP socket that is only bound shows in no list: only its test bind
- * finds it, so TCP blocks cost a test bind per port. */
+ * list every bound UDP socket, Wine's and native ones (one read).  Else
+ * the host helper (portres_helper_in_use: native binds without
+ * SO_REUSEADDR, exact, a few microseconds a port).  Without a helper, a
+ * test bind of each port through api (none when api is NULL), and for TCP
+ * also /proc/net/tcp and tcp6 for the part of the block inside the
+ * kernel's ephemeral range, where a connection whose port the kernel chose
+ * passes the test bind (portres_tcp_ports_in_use); a native TCP socket
+ * that set SO_REUSEADDR and is only bound then goes unseen. */
 BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                            uint16_t count )
 {
     BOOL read = FALSE;
+    int used;
 
     if (proto == PORTRES_UDP && count >= UDP_LIST_MIN_PORTS)
     {
-        BOOL used = portres_proc_ports_in_use( proto, start, count, &read );
+        used = portres_proc_ports_in_use( proto, start, count, &read );
         if (used || read) return used;
     }
+    /* exact and cheap: the host helper's native binds */
+    if (api && (used = portres_helper_in_use( api, proto, start, count, NULL )) >= 0) return used;
     if (api)
         for (unsigned int i = 0; i < count; i++)
             if (!portres_port_is_free( api, proto, start + i )) return TRUE;

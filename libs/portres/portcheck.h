@@ -18,10 +18,19 @@ struct portres_sockapi
     int (WINAPI *bind)( SOCKET, const struct sockaddr *, int );
     int (WINAPI *setsockopt)( SOCKET, int, int, const char *, int );
     int (WINAPI *closesocket)( SOCKET );
+    /* the host helper's requests (helper.c) */
+    int (WINAPI *connect)( SOCKET, const struct sockaddr *, int );
+    int (WINAPI *send)( SOCKET, const char *, int, int );
+    int (WINAPI *recv)( SOCKET, char *, int, int );
 };
 
 int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto proto, uint16_t port );
 BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                            uint16_t count );
+
+/* helper.c */
+int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                           uint16_t count, uint16_t *busy );
+void portres_helper_close( const struct portres_sockapi *api );
 
 #endif /* PORTRES_PORTCHECK_H */

@@ -54,6 +54,9 @@ static const struct portres_sockapi *builtin_sockapi( int (WINAPI **startup)( WO
         api.bind = (void *)GetProcAddress( ws2, "bind" );
         api.setsockopt = (void *)GetProcAddress( ws2, "setsockopt" );
         api.closesocket = (void *)GetProcAddress( ws2, "closesocket" );
+        api.connect = (void *)GetProcAddress( ws2, "connect" );
+        api.send = (void *)GetProcAddress( ws2, "send" );
+        api.recv = (void *)GetProcAddress( ws2, "recv" );
         if (!start_fn || !clean_fn || !api.socket || !api.bind || !api.setsockopt || !api.closesocket) return NULL;
         InterlockedExchange( &ready, 1 );
     }
@@ -75,6 +78,7 @@ static BOOL block_in_use( const struct portres_sockapi *api, enum portres_proto 
     if (!(api = builtin_sockapi( &startup, &cleanup )) || startup( MAKEWORD( 2, 2 ), &data ))
         return portres_block_in_use( NULL, proto, start, count );
     ret = portres_block_in_use( api, proto, start, count );
+    portres_helper_close( api );  /* before the cleanup that may close it */
     cleanup();
     return ret;
 }

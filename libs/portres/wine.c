@@ -16,7 +16,10 @@
  *  - %WINEDLLDIRn%, the folders of Wine's builtin DLLs, set in every Wine
  *    process (dlls/ntdll/unix/loader.c);
  *  - ntdll's __wine_dbg_output, present in every Wine process (Wine 6 and
- *    later, dlls/ntdll/thread.c).
+ *    later, dlls/ntdll/thread.c);
+ *  - ntdll's __wine_unix_spawnvp, which starts a Unix program, detached
+ *    (a double fork) when not waited for (Wine 5 and later,
+ *    dlls/ntdll/unix/process.c; start.exe /unix uses it).
  */
 
 #include <stdio.h>
@@ -101,6 +104,18 @@ DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size )
     swprintf( var, ARRAYSIZE(var), L"WINEDLLDIR%u", index );
     len = GetEnvironmentVariableW( var, dir, size );
     return len < size ? len : 0;
+}
+
+/* wine_spawn: start the Unix program argv[0] (Unix paths, in the Unix
+ * code page) with argv, without waiting for it.  FALSE outside Wine or
+ * when it cannot be started. */
+BOOL wine_spawn( char *const argv[] )
+{
+    HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
+    NTSTATUS (__cdecl *spawnvp)( char *const *, int );
+
+    if (!ntdll || !(spawnvp = (void *)GetProcAddress( ntdll, "__wine_unix_spawnvp" ))) return FALSE;
+    return !spawnvp( argv, 0 );
 }
 
 /* wine_dbg_output_fn: ntdll's __wine_dbg_output, NULL outside Wine */

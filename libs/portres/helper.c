@@ -1,0 +1,229 @@
+/*
+ * The host helper's client: the in-use check asked of portres-helper
+ * (tools/portres-helper.c; protocol in libs/core/helper.h), a native
+ * program that answers it exactly with binds PE code cannot make
+ * (doc/design.md, "The host helper")
+ *
+ * The helper is found through its file in the runtime folder:
+ * %PORTRES_RUNTIME_DIR%, else %XDG_RUNTIME_DIR%/portres, else
+ * /tmp/portres-%USER% (Unix paths).  When it is not running it is started
+ * (wine_spawn) from the path in %PORTRES_HELPER% or the registry value
+ * HKLM\Software\Wine\Portres\Helper, which `wine-portres install` and
+ * setup_portres.sh write.  Without a helper (a DLL copied alone into a
+ * prefix, PORTRES_HELPER=off) the caller checks by test binds, as before,
+ * and says so once in a warn line.
+ *
+ * Each process keeps one UDP socket connected to the helper, made through
+ * Wine's builtin and closed before every WSACleanup (portres_helper_close).
+ * One request at a time.
+ */
+
+#include <stdio.h>
+
+#include "portcheck.h"
+#include "helper.h"
+#include "names.h"
+#include "wine.h"
+#include "debug.h"
+
+#define REPLY_MS 500     /* a helper that does not answer in this time is taken for gone */
+#define START_MS 2000    /* how long a started helper has to write its file */
+
+static SRWLOCK helper_lock = SRWLOCK_INIT;
+static SOCKET helper_socket = INVALID_SOCKET;
+static uint8_t helper_key[PORTRES_HELPER_KEY];
+static unsigned int helper_port;
+static uint32_t helper_seq;
+static BOOL helper_off;    /* no helper for this process: test binds */
+
+/* the runtime folder as a Unix path (UTF-8) in dir; FALSE if none */
+static BOOL runtime_dir( char *dir, DWORD size )
+{
+    char value[MAX_PATH];
+    DWORD len;
+
+    if ((len = GetEnvironmentVariableA( "PORTRES_RUNTIME_DIR", dir, size )) && len < size) return TRUE;
+    if ((len = GetEnvironmentVariableA( "XDG_RUNTIME_DIR", value, sizeof(value) )) && len < sizeof(value))
+        return snprintf( dir, size, "%s/portres", value ) < (int)size;
+    if ((len = GetEnvironmentVariableA( "USER", value, sizeof(value) )) && len < sizeof(value))
+        return snprintf( dir, size, "/tmp/portres-%s", value ) < (int)size;
+    return FALSE;
+}
+
+/* read the helper's file: its port and key; FALSE if there is none */
+static BOOL read_helper_file( const char *dir )
+{
+    char path[MAX_PATH + 32], text[128], hex[2 * PORTRES_HELPER_KEY + 1];
+    WCHAR pathw[MAX_PATH + 48];
+    unsigned int port, pid;
+    DWORD got = 0;
+    HANDLE file;
+    int n;
+
+    n = snprintf( path, sizeof(path), "\\\\?\\unix%s/%s", dir, PORTRES_HELPER_FILE );
+    if (n < 0 || n >= (int)sizeof(path)) return FALSE;
+    for (char *p = path; *p; p++) if (*p == '/') *p = '\\';
+    if (!MultiByteToWideChar( CP_UTF8, 0, path, -1, pathw, ARRAYSIZE(pathw) )) return FALSE;
+    file = CreateFileW( pathw, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                        OPEN_EXISTING, 0, NULL );
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    if (!ReadFile( file, text, sizeof(text) - 1, &got, NULL )) got = 0;
+    CloseHandle( file );
+    text[got] = 0;
+    if (sscanf( text, "%u %32s %u", &port, hex, &pid ) != 3 || !port || port > 65535 ||
+        strlen( hex ) != 2 * PORTRES_HELPER_KEY)
+        return FALSE;
+    for (unsigned int i = 0; i < PORTRES_HELPER_KEY; i++)
+    {
+        unsigned int byte;
+        if (sscanf( hex + 2 * i, "%2x", &byte ) != 1) return FALSE;
+        helper_key[i] = byte;
+    }
+    helper_port = port;
+    return TRUE;
+}
+
+/* start the helper for dir: TRUE once its file is there */
+static BOOL start_helper( const char *dir )
+{
+    char path[MAX_PATH], *argv[3];
+    DWORD len = 0, type, size = sizeof(path);
+    HKEY key;
+
+    if ((len = GetEnvironmentVariableA( "PORTRES_HELPER", path, sizeof(path) )) >= sizeof(path)) len = 0;
+    if (!len && !RegOpenKeyExA( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY, 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY,
+                                &key ))
+    {
+        if (!RegQueryValueExA( key, PORTRES_REGISTRY_HELPER_VALUE, NULL, &type, (BYTE *)path, &size ) &&
+            type == REG_SZ && size && size <= sizeof(path))
+            len = size;
+        RegCloseKey( key );
+    }
+    if (!len) return FALSE;
+    argv[0] = path;
+    argv[1] = (char *)dir;
+    argv[2] = NULL;
+    if (!wine_spawn( argv ))
+    {
+        WARN( "cannot start the host helper %s\n", path );
+        return FALSE;
+    }
+    for (DWORD waited = 0; waited < START_MS; waited += 10)
+    {
+        if (read_helper_file( dir )) return TRUE;
+        Sleep( 10 );
+    }
+    WARN( "the host helper %s wrote no file in %s within %u ms\n", path, dir, START_MS );
+    return FALSE;
+}
+
+/* a UDP socket connected to the helper's port, in helper_socket */
+static BOOL connect_helper( const struct portres_sockapi *api )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET };
+    DWORD timeout = REPLY_MS;
+    SOCKET s;
+
+    if (helper_socket != INVALID_SOCKET) api->closesocket( helper_socket );
+    helper_socket = INVALID_SOCKET;
+    if ((s = api->socket( AF_INET, SOCK_DGRAM, IPPROTO_UDP )) == INVALID_SOCKET) return FALSE;
+    addr.sin_port = (uint16_t)(helper_port << 8 | helper_port >> 8);
+    addr.sin_addr.s_addr = 0x0100007f;  /* 127.0.0.1, network order */
+    if (api->setsockopt( s, SOL_SOCKET, SO_RCVTIMEO, (char *)&timeout, sizeof(timeout) ) ||
+        api->connect( s, (struct sockaddr *)&addr, sizeof(addr) ))
+    {
+        TRACE( "cannot reach the host helper at port %u: error %lu\n", helper_port, GetLastError() );
+        api->closesocket( s );
+        return FALSE;
+    }
+    helper_socket = s;
+    return TRUE;
+}
+
+/* portres_helper_close: close this process's socket to the helper (made
+ * again by the next request): before every WSACleanup, which closes the
+ * sockets Wine's ws2_32 made once its count drops to 0, after which the
+ * handle value could name another socket */
+void portres_helper_close( const struct portres_sockapi *api )
+{
+    AcquireSRWLockExclusive( &helper_lock );
+    if (helper_socket != INVALID_SOCKET) api->closesocket( helper_socket );
+    helper_socket = INVALID_SOCKET;
+    ReleaseSRWLockExclusive( &helper_lock );
+}
+
+/* one request and its reply: TRUE with *msg the reply */
+static BOOL ask( const struct portres_sockapi *api, struct portres_helper_msg *msg )
+{
+    struct portres_helper_msg reply;
+
+    msg->magic = PORTRES_HELPER_MAGIC;
+    msg->seq = ++helper_seq;
+    memcpy( msg->key, helper_key, sizeof(helper_key) );
+    if (api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) != sizeof(*msg))
+    {
+        TRACE( "send to the host helper failed: error %lu\n", GetLastError() );
+        return FALSE;
+    }
+    for (;;)
+    {
+        if (api->recv( helper_socket, (char *)&reply, sizeof(reply), 0 ) != sizeof(reply))
+        {
+            TRACE( "no reply from the host helper: error %lu\n", GetLastError() );
+            return FALSE;
+        }
+        if (reply.magic == PORTRES_HELPER_MAGIC && reply.seq == msg->seq &&
+            !memcmp( reply.key, helper_key, sizeof(helper_key) ))
+            break;  /* else a late reply to an earlier request */
+    }
+    *msg = reply;
+    return TRUE;
+}
+
+/* portres_helper_in_use: asks the host helper whether a port of
+ * start..start+count-1 (host order) of proto is in use on the host: 1 (the
+ * first such port in *busy), 0, or -1 when there is no helper (the caller
+ * then checks by test binds).  api: the Winsock functions of the request's
+ * socket (Wine's builtin's).  The helper is started if it is not running. */
+int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                           uint16_t count, uint16_t *busy )
+{
+    struct portres_helper_msg msg = { .op = PORTRES_HELPER_IN_USE, .proto = proto, .start = start, .count = count };
+    char dir[MAX_PATH], off[8];
+    int ret = -1;
+
+    if (helper_off || !api->connect || !api->send || !api->recv) return -1;
+    AcquireSRWLockExclusive( &helper_lock );
+    for (int attempt = 0; attempt < 2 && ret < 0 && !helper_off; attempt++)
+    {
+        if (helper_socket == INVALID_SOCKET || attempt)
+        {
+            /* first use, or no answer: the helper may have ended (idle) */
+            if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
+                !runtime_dir( dir, sizeof(dir) ))
+                helper_off = TRUE;
+            else if (!(read_helper_file( dir ) && connect_helper( api )) &&
+                     !(start_helper( dir ) && connect_helper( api )))
+                helper_off = TRUE;
+            if (helper_off) break;
+        }
+        msg.seq = 0;
+        if (ask( api, &msg ) && !msg.status) ret = msg.busy != 0;
+        else if (attempt) helper_off = TRUE;
+        msg.op = PORTRES_HELPER_IN_USE;
+        msg.proto = proto;
+        msg.start = start;
+        msg.count = count;
+    }
+    ReleaseSRWLockExclusive( &helper_lock );
+    if (ret < 0)
+    {
+        static LONG warned;
+        if (!InterlockedExchange( &warned, 1 ))
+            WARN( "no host helper (see doc/design.md, \"The host helper\"): in-use checks by test binds, slower "
+                  "and blind to bound-only native sockets\n" );
+        return -1;
+    }
+    if (ret && busy) *busy = msg.busy;
+    return ret;
+}

@@ -1,0 +1,179 @@
+/*
+ * portres-helper - the host helper: answers the in-use check of every
+ * prefix of one Unix user exactly, with native binds (doc/design.md, "The
+ * host helper"; the protocol is libs/core/helper.h)
+ *
+ *   portres-helper RUNTIME-DIR
+ *
+ * A bind without SO_REUSEADDR of the dual-stack wildcard address fails
+ * with EADDRINUSE when any socket of the host's network namespace holds
+ * the port: listening, connected (also with a port the kernel chose), in
+ * TIME_WAIT, or only bound, Wine's (whose TCP sockets carry SO_REUSEADDR)
+ * and native ones alike.  PE code cannot make such a bind: Wine sets
+ * SO_REUSEADDR on every TCP socket and decides conflicts in the
+ * wineserver.  A bind costs a few microseconds here, where a test bind
+ * through Wine costs about a hundred.
+ *
+ * Started on demand by the DLLs (__wine_unix_spawnvp), one per user and
+ * runtime folder (a lock on RUNTIME-DIR/helper.lock); it ends after
+ * PORTRES_HELPER_IDLE_S seconds without a request, removing its file.
+ * RUNTIME-DIR is made with mode 0700 if missing, and refused unless it is
+ * a folder owned by the user and writable by nobody else.
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../libs/core/helper.h"
+
+static char file_path[4096];
+
+static int fail( const char *what )
+{
+    fprintf( stderr, "portres-helper: %s: %s\n", what, strerror( errno ) );
+    return 1;
+}
+
+/* the runtime folder: made if missing; ours and private, else refused */
+static int check_dir( const char *dir )
+{
+    struct stat st;
+
+    if (mkdir( dir, 0700 ) && errno != EEXIST) return fail( dir );
+    if (lstat( dir, &st )) return fail( dir );
+    if (!S_ISDIR( st.st_mode ) || st.st_uid != getuid() || (st.st_mode & 022))
+    {
+        fprintf( stderr, "portres-helper: %s: not a folder of this user writable by it alone\n", dir );
+        return 1;
+    }
+    return 0;
+}
+
+/* 1 if a socket of the host holds port of proto (0 TCP, 1 UDP), else 0;
+ * a bind of the dual-stack wildcard address without SO_REUSEADDR */
+static int port_in_use( int proto, unsigned int port, int *err )
+{
+    int type = proto ? SOCK_DGRAM : SOCK_STREAM, off = 0, fd, ret;
+    struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons( port ) };
+    struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons( port ) };
+
+    if ((fd = socket( AF_INET6, type | SOCK_CLOEXEC, 0 )) >= 0)
+    {
+        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off) );
+        ret = bind( fd, (struct sockaddr *)&a6, sizeof(a6) );
+    }
+    else if ((fd = socket( AF_INET, type | SOCK_CLOEXEC, 0 )) >= 0)
+        ret = bind( fd, (struct sockaddr *)&a4, sizeof(a4) );
+    else
+    {
+        *err = errno;
+        return 0;
+    }
+    if (ret && errno != EADDRINUSE && errno != EACCES) *err = errno;
+    close( fd );
+    return ret && (errno == EADDRINUSE || errno == EACCES);
+}
+
+static void answer( struct portres_helper_msg *msg )
+{
+    int err = 0;
+
+    msg->busy = 0;
+    if (msg->op != PORTRES_HELPER_IN_USE || msg->proto > 1 || !msg->count || msg->start + msg->count - 1 > 65535)
+        err = EINVAL;
+    else
+        for (unsigned int i = 0; i < msg->count && !err; i++)
+            if (port_in_use( msg->proto, msg->start + i, &err ))
+            {
+                msg->busy = msg->start + i;
+                break;
+            }
+    msg->status = err;
+}
+
+static void on_signal( int sig )
+{
+    unlink( file_path );
+    _exit( 0 );
+}
+
+int main( int argc, char **argv )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl( INADDR_LOOPBACK ) };
+    uint8_t key[PORTRES_HELPER_KEY];
+    char lock_path[4096], tmp_path[4200];
+    socklen_t len = sizeof(addr);
+    struct pollfd pfd;
+    int lock, fd;
+    FILE *f;
+
+    if (argc != 2)
+    {
+        fprintf( stderr, "usage: portres-helper RUNTIME-DIR\n" );
+        return 2;
+    }
+    if (check_dir( argv[1] )) return 1;
+    /* a daemon: nothing of the process that started it is held open (a
+     * caller reading its output to the end must not wait for us) */
+    if ((fd = open( "/dev/null", O_RDWR )) >= 0)
+    {
+        dup2( fd, 0 );
+        dup2( fd, 1 );
+        dup2( fd, 2 );
+        if (fd > 2) close( fd );
+    }
+    setsid();
+    snprintf( lock_path, sizeof(lock_path), "%s/helper.lock", argv[1] );
+    snprintf( file_path, sizeof(file_path), "%s/" PORTRES_HELPER_FILE, argv[1] );
+    snprintf( tmp_path, sizeof(tmp_path), "%s.%d", file_path, (int)getpid() );
+    if ((lock = open( lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600 )) < 0) return fail( lock_path );
+    if (flock( lock, LOCK_EX | LOCK_NB )) return errno == EWOULDBLOCK ? 0 : fail( lock_path );  /* one runs */
+
+    if (getrandom( key, sizeof(key), 0 ) != sizeof(key)) return fail( "getrandom" );
+    if ((fd = socket( AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0 )) < 0) return fail( "socket" );
+    if (bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) || getsockname( fd, (struct sockaddr *)&addr, &len ))
+        return fail( "bind 127.0.0.1" );
+
+    /* the file appears whole (rename), readable by the user alone */
+    umask( 077 );
+    if (!(f = fopen( tmp_path, "w" ))) return fail( tmp_path );
+    fprintf( f, "%u ", ntohs( addr.sin_port ) );
+    for (unsigned int i = 0; i < sizeof(key); i++) fprintf( f, "%02x", key[i] );
+    fprintf( f, " %d\n", (int)getpid() );
+    if (fclose( f ) || rename( tmp_path, file_path )) return fail( file_path );
+    signal( SIGTERM, on_signal );
+    signal( SIGINT, on_signal );
+    signal( SIGHUP, SIG_IGN );
+
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    for (;;)
+    {
+        struct portres_helper_msg msg;
+        struct sockaddr_in from;
+        socklen_t from_len = sizeof(from);
+        int ready = poll( &pfd, 1, PORTRES_HELPER_IDLE_S * 1000 );
+        ssize_t n;
+
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) break;
+        n = recvfrom( fd, &msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len );
+        if (n != sizeof(msg) || msg.magic != PORTRES_HELPER_MAGIC || memcmp( msg.key, key, sizeof(key) )) continue;
+        answer( &msg );
+        sendto( fd, &msg, sizeof(msg), 0, (struct sockaddr *)&from, from_len );
+    }
+    unlink( file_path );
+    return 0;
+}
