@@ -83,9 +83,12 @@ static BOOL read_helper_file( const char *dir )
     return TRUE;
 }
 
-/* start the helper for dir: TRUE once its file is there */
+/* start the helper for dir: TRUE once its file is there and names
+ * another helper than the one before (a file left by a helper that died
+ * stays until the new one replaces it) */
 static BOOL start_helper( const char *dir )
 {
+    uint8_t old_key[PORTRES_HELPER_KEY];
     char path[MAX_PATH], *argv[3];
     DWORD len = 0, type, size = sizeof(path);
     HKEY key;
@@ -103,6 +106,7 @@ static BOOL start_helper( const char *dir )
     argv[0] = path;
     argv[1] = (char *)dir;
     argv[2] = NULL;
+    memcpy( old_key, helper_key, sizeof(old_key) );
     if (!wine_spawn( argv ))
     {
         WARN( "cannot start the host helper %s\n", path );
@@ -110,7 +114,7 @@ static BOOL start_helper( const char *dir )
     }
     for (DWORD waited = 0; waited < START_MS; waited += 10)
     {
-        if (read_helper_file( dir )) return TRUE;
+        if (read_helper_file( dir ) && memcmp( old_key, helper_key, sizeof(old_key) )) return TRUE;
         Sleep( 10 );
     }
     WARN( "the host helper %s wrote no file in %s within %u ms\n", path, dir, START_MS );
@@ -202,7 +206,8 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
             if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
                 !runtime_dir( dir, sizeof(dir) ))
                 helper_off = TRUE;
-            else if (!(read_helper_file( dir ) && connect_helper( api )) &&
+            /* after no answer, a new helper (one that died left its file) */
+            else if (!(!attempt && read_helper_file( dir ) && connect_helper( api )) &&
                      !(start_helper( dir ) && connect_helper( api )))
                 helper_off = TRUE;
             if (helper_off) break;

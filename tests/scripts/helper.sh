@@ -1,0 +1,110 @@
+#!/bin/sh
+# helper.sh - the host helper (tools/portres-helper.c): started on demand
+# from the runtime folder's file, its in-use answers against today's (test
+# binds, PORTRES_HELPER=off) on the same native Linux sockets, a helper
+# killed with SIGKILL started again, and the one warn line without it.
+#
+# The in-use check is asked through netsh's store=active exclusions of one
+# port (portres.exe -> the reservation core): exit 0 when the port is free,
+# 32 (ERROR_SHARING_VIOLATION) when a socket holds it.  Ports: free ones of
+# 61800-61999, above Linux's ephemeral range (32768-60999 by default), where
+# a test bind is the only check without the helper.
+#
+#   WINEPREFIX=<prefix with portres installed> sh tests/scripts/helper.sh
+
+. "$(dirname "$0")/lib.sh"
+need_prefix
+make_tmp
+helper="$top/tools/portres-helper"
+sockhold="$top/tests/scripts/sockhold"
+out=$tmp/out
+export PORTRES_RUNTIME_DIR="$tmp/run"
+
+if [ ! -x "$helper" ] || [ ! -x "$sockhold" ]; then
+    skip "tools/portres-helper or tests/scripts/sockhold is not built"
+    summary
+fi
+
+helper_pid() { [ -f "$PORTRES_RUNTIME_DIR/helper" ] && cut -d' ' -f3 "$PORTRES_RUNTIME_DIR/helper"; }
+
+cleanup() {
+    p=$(helper_pid)
+    [ -n "$p" ] && kill "$p" 2>/dev/null
+}
+
+# check PORT of PROTO with the helper (HELPER: its path, or off): the exit
+# code of an add of PORT store=active in $rc; the exclusion is deleted again
+check_port() {
+    PORTRES_HELPER=$1 netsh int ipv4 add excludedportrange "$2" "$3" 1 store=active
+    add_rc=$rc
+    [ "$add_rc" -eq 0 ] && netsh int ipv4 delete excludedportrange "$2" "$3" 1 store=active
+    rc=$add_rc
+}
+
+# a free port of 61800-61999 that sockhold KIND can hold: started in the
+# background ($bg_pid), its port in $port; 1 if none
+hold() {
+    port=61800
+    while [ $port -lt 62000 ]; do
+        bg "$sockhold" "$1" $port >"$tmp/hold.out" 2>&1
+        if wait_for '^ready' "$tmp/hold.out" 5 "$bg_pid"; then return 0; fi
+        bg_wait "$bg_pid"
+        port=$((port + 1))
+    done
+    return 1
+}
+
+# --- 1. started on demand; a free port is free ------------------------------
+check_port "$helper" tcp 61990
+check $([ $rc -eq 0 ]; echo $?) "a free TCP port: exit $rc with the helper" "$out"
+pid=$(helper_pid)
+check $([ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; echo $?) "no helper running after the first check (no $PORTRES_RUNTIME_DIR/helper)"
+mode=$(stat -c %a "$PORTRES_RUNTIME_DIR" 2>/dev/null)
+check $([ "$mode" = 700 ]; echo $?) "the runtime folder's mode is $mode, not 700"
+
+# --- 2. native sockets: the helper's answer against today's ------------------
+# KIND PROTO WITH-HELPER TODAY: the exit codes expected
+for c in "tcp-listen tcp 32 32" "udp udp 32 32" "tcp-bound tcp 32 0"; do
+    set -- $c
+    if ! hold "$1"; then
+        check 1 "sockhold $1: no port of 61800-61999 could be held" "$tmp/hold.out"
+        continue
+    fi
+    check_port "$helper" "$2" $port
+    check $([ $rc -eq "$3" ]; echo $?) "native $1 socket on $port: exit $rc with the helper, expected $3" "$out"
+    check_port off "$2" $port
+    check $([ $rc -eq "$4" ]; echo $?) "native $1 socket on $port: exit $rc by test binds, expected $4 (today's answer)" "$out"
+    bg_kill "$bg_pid"
+    # and free again once the socket is gone
+    check_port "$helper" "$2" $port
+    check $([ $rc -eq 0 ]; echo $?) "$1 on $port closed: exit $rc with the helper, expected 0" "$out"
+done
+
+# a TIME_WAIT connection of the port: in use for the helper (test binds,
+# whose sockets carry SO_REUSEADDR, see none above the kernel's range)
+port=61800
+while [ $port -lt 62000 ] && ! "$sockhold" timewait $port >"$tmp/tw.out" 2>&1; do port=$((port + 1)); done
+if [ $port -lt 62000 ]; then
+    check_port "$helper" tcp $port
+    check $([ $rc -eq 32 ]; echo $?) "TIME_WAIT on $port: exit $rc with the helper, expected 32" "$out"
+else
+    check 1 "sockhold timewait: no port of 61800-61999" "$tmp/tw.out"
+fi
+
+# --- 3. a helper killed with SIGKILL is started again ------------------------
+old=$(helper_pid)
+[ -n "$old" ] && kill -9 "$old"
+nap
+check_port "$helper" tcp 61991
+check $([ $rc -eq 0 ]; echo $?) "after SIGKILL of the helper: exit $rc" "$out"
+new=$(helper_pid)
+check $([ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null; echo $?) \
+    "after SIGKILL of the helper ($old), no new one runs (file: $new)"
+
+# --- 4. without a helper: one warn line, the test binds answer ---------------
+PORTRES_HELPER=off WINEDEBUG=warn+portres netsh int ipv4 add excludedportrange tcp 61992 1 store=active
+n=$(grep -c 'no host helper' "$tmp/err")
+check $([ "$n" = 1 ]; echo $?) "PORTRES_HELPER=off: $n warn lines \"no host helper\", expected 1" "$tmp/err"
+netsh int ipv4 delete excludedportrange tcp 61992 1 store=active
+
+summary
