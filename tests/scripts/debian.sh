@@ -110,6 +110,8 @@ for a in x86_64 i386; do
 done
 check $([ -x /usr/bin/wine-portres ]; echo $?) "/usr/bin/wine-portres is not installed, or not executable"
 check $(! grep -q '@LIBDIR@' /usr/bin/wine-portres; echo $?) "/usr/bin/wine-portres still has @LIBDIR@"
+check $([ -f /usr/lib/portres/portres-install.sh ] && [ ! -x /usr/lib/portres/portres-install.sh ]; echo $?) \
+    "/usr/lib/portres/portres-install.sh (sourced by wine-portres) is not installed, or executable"
 check $([ -x /usr/bin/portres-sync-kernel ]; echo $?) "/usr/bin/portres-sync-kernel is not installed, or not executable"
 for f in mstcpip.h Windows.h Windows.h.; do
     check $([ -f "/usr/include/portres/$f" ]; echo $?) "/usr/include/portres/$f is not installed"
@@ -129,8 +131,9 @@ check $rc "the demo failed through /usr/bin/wine-portres (exit $rc): $(grep -E '
 check $(grep -q ' ok' "$tmp/demo.log" && ! grep -q UNEXPECTED "$tmp/demo.log"; echo $?) \
     "the demo printed no 'ok' line, or an UNEXPECTED one: $(head -n 5 "$tmp/demo.log")"
 cmp -s /usr/lib/portres/x86_64-windows/ws2_32.dll "$prefix/drive_c/windows/system32/ws2_32.dll" &&
-    cmp -s /usr/lib/portres/x86_64-windows/iphlpapi.dll "$prefix/drive_c/windows/system32/iphlpapi.dll"
-check $? "the prefix's system32 DLLs are not the installed /usr/lib/portres/x86_64-windows ones"
+    cmp -s /usr/lib/portres/x86_64-windows/iphlpapi.dll "$prefix/drive_c/windows/system32/iphlpapi.dll" &&
+    cmp -s /usr/lib/portres/x86_64-windows/portres.exe "$prefix/drive_c/windows/system32/portres.exe"
+check $? "the prefix's system32 DLLs and portres.exe are not the installed /usr/lib/portres/x86_64-windows ones"
 if [ -d "$prefix/drive_c/windows/syswow64" ]; then
     cmp -s /usr/lib/portres/i386-windows/ws2_32.dll "$prefix/drive_c/windows/syswow64/ws2_32.dll"
     check $? "the prefix's syswow64/ws2_32.dll is not the installed i386 one"

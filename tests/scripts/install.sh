@@ -15,9 +15,14 @@ mkdir "$app" "$app2"
 cleanup() { "$wp" install >/dev/null 2>&1; }
 override() { wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' | awk -v d="$1" '$1 == d { print $3 }'; }
 
-# installed prefix-wide: our DLLs, the overrides, and Wine's programs still work
+# installed prefix-wide: our DLLs and portres.exe, the overrides, and
+# Wine's programs still work
 cmp -s "$top/dlls/ws2_32/x86_64-windows/ws2_32.dll" "$sys/ws2_32.dll"
 check $? "system32/ws2_32.dll is not portres's"
+cmp -s "$top/tools/portres/x86_64-windows/portres.exe" "$sys/portres.exe"
+check $? "system32/portres.exe is not portres's"
+v=$(cd "$tmp" && wine portres.exe --version 2>/dev/null | tr -d '\r')
+check $(echo "$v" | grep -q '^portres\.exe '; echo $?) "wine portres.exe --version from system32: '$v'"
 check $([ "$(override ws2_32)" = native,builtin ] && [ "$(override iphlpapi)" = native,builtin ]; echo $?) \
     "overrides after install: ws2_32=$(override ws2_32) iphlpapi=$(override iphlpapi)"
 check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok ]; echo $?) "wine cmd /c echo fails with portres installed"
@@ -37,6 +42,7 @@ after="$(override ws2_32) $(override iphlpapi) "
 check $([ "$after" = "$before" ] || [ "$(echo $after)" = "$(echo $before)" ]; echo $?) \
     "overrides after uninstall '$after', before install '$before'"
 check $([ ! -e "$WINEPREFIX/portres-backup" ]; echo $?) "portres-backup left after uninstall"
+check $([ ! -e "$sys/portres.exe" ]; echo $?) "system32/portres.exe left after uninstall"
 check $([ "$(wine cmd /c echo portres-ok 2>/dev/null | tr -d '\r')" = portres-ok ]; echo $?) "wine cmd /c echo fails after uninstall"
 
 # next to one program: the demo works with its own copies of the DLLs and

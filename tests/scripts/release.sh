@@ -12,8 +12,11 @@
 # overrides; portres.exe runs from system32; the demo and a program shaped
 # like Microsoft's acquire sample (built against the tarball's include/)
 # run; uninstall puts back the DLLs (checksums) and the override values
-# found (a value, an empty value, none); the same with --symlink; and,
-# where winetricks is installed, portres.verb without network.
+# found (a value, an empty value, none); the same with --symlink;
+# setup_portres.sh and wine-portres (one installer, portres-install.sh)
+# make the same backup, overrides and files, and either uninstall takes
+# out what the other installed; and, where winetricks is installed,
+# portres.verb without network.
 # Prints a Wine-style summary line.
 
 set -u
@@ -45,6 +48,7 @@ portres-$want/include/
 portres-$want/include/Windows.h
 portres-$want/include/Windows.h.
 portres-$want/include/mstcpip.h
+portres-$want/portres-install.sh
 portres-$want/portres.verb
 portres-$want/setup_portres.sh
 portres-$want/x32/
@@ -60,6 +64,8 @@ portres-$want/x64/ws2_32.dll"
 listing=$(tar -tzf "$tarball" | LC_ALL=C sort)
 check $([ "$listing" = "$expected" ]; echo $?) "tarball contents: $(echo $listing)"
 check $([ -x "$rel/setup_portres.sh" ]; echo $?) "setup_portres.sh is not executable"
+check $(tar -tvzf "$tarball" "portres-$want/portres-install.sh" | grep -q '^-rw-r--r-- '; echo $?) \
+    "portres-install.sh (sourced, not run) is not mode 644: $(tar -tvzf "$tarball" "portres-$want/portres-install.sh")"
 check $(tar -tvzf "$tarball" | awk '$2 != "0/0" { exit 1 }'; echo $?) "tarball entries not owned by 0/0"
 # the PE machine field: 8664 for x64, 14c for x32
 machine() { od -An -tx1 -j "$(( $(od -An -tu4 -j60 -N4 "$1") + 4 ))" -N2 "$1" | tr -d ' \n'; }
@@ -101,7 +107,12 @@ sums() {
         done
     done
 }
-override() { timeout 60 wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' | awk -v d="$1" '$1 == d { print "=" $3 }'; }
+# "=VALUE", VALUE exactly as the key holds it (what follows the four
+# spaces after REG_SZ)
+override() {
+    timeout 60 wine reg query 'HKCU\Software\Wine\DllOverrides' /v "$1" 2>/dev/null | tr -d '\r' |
+        awk -v d="$1" '$1 == d && $2 == "REG_SZ" { v = substr($0, index($0, " REG_SZ") + 7); sub(/^    /, "", v); print "=" v }'
+}
 # overrides set by hand, one to a value and one empty ("disabled" for
 # Wine, which is not the same as none), then none for both: each must
 # come back as it was
@@ -202,6 +213,65 @@ check $([ $? -eq 0 ] && [ ! -L "$win/system32/ws2_32.dll" ] && [ "$(cd "$rel" &&
 timeout 300 sh "$rel/setup_portres.sh" uninstall >/dev/null 2>&1
 check $? "uninstall after --symlink failed"
 restored "uninstall after --symlink"
+
+# --- one installer: setup_portres.sh and wine-portres install alike -------
+# the same prefix and overrides each time: a value, an empty value and a
+# winetricks-style "*iphlpapi" that neither may take for iphlpapi's own
+wp="$top/tools/wine-portres"
+ovkey='HKCU\Software\Wine\DllOverrides'
+timeout 60 wine reg add "$ovkey" /v iphlpapi /d "" /f >/dev/null 2>&1
+timeout 60 wine reg add "$ovkey" /v '*iphlpapi' /d builtin /f >/dev/null 2>&1
+# every value of the key, sorted
+ovkey_values() { timeout 60 wine reg query "$ovkey" 2>/dev/null | tr -d '\r' | grep 'REG_' | LC_ALL=C sort; }
+key_before=$(ovkey_values)
+ov_before="$(override ws2_32) $(override iphlpapi)"
+check $([ "$ov_before" = "=builtin =" ] && echo "$key_before" | grep -q '^ *\*iphlpapi  *REG_SZ  *builtin$'; echo $?) \
+    "overrides before the two installers: '$ov_before', key: $(echo $key_before)"
+# what an install made: the backup (each file's checksum, a link's
+# target, an override file's text and size), the key's values, and the
+# files in the system folders
+state() {
+    (cd "$WINEPREFIX/portres-backup" && find . | LC_ALL=C sort | while read -r p; do
+        if [ -L "$p" ]; then echo "$p -> $(readlink "$p")"
+        elif [ -f "$p" ] && [ "${p#./override.}" != "$p" ]; then echo "$p [$(cat "$p")] $(wc -c <"$p") bytes"
+        elif [ -f "$p" ]; then echo "$p $(md5sum <"$p" | cut -c1-32)"
+        else echo "$p/"; fi
+    done)
+    ovkey_values
+    for d in $dirs; do
+        for f in iphlpapi.dll ws2_32.dll portres.exe; do
+            if [ -e "$win/$d/$f" ]; then echo "$d/$f $(md5sum <"$win/$d/$f" | cut -c1-32)"; else echo "$d/$f absent"; fi
+        done
+    done
+}
+timeout 300 sh "$rel/setup_portres.sh" install >"$tmp/out" 2>&1
+check $? "setup_portres.sh install (beside wine-portres) failed: $(cat "$tmp/out")"
+state >"$tmp/state.setup"
+timeout 300 sh "$rel/setup_portres.sh" uninstall >/dev/null 2>&1
+check $? "setup_portres.sh uninstall (beside wine-portres) failed"
+restored "setup_portres.sh uninstall (beside wine-portres)"
+check $([ "$(ovkey_values)" = "$key_before" ]; echo $?) "setup_portres.sh install and uninstall: the key holds $(ovkey_values | tr -s ' ')"
+timeout 300 "$wp" install >"$tmp/out" 2>&1
+check $? "wine-portres install failed: $(cat "$tmp/out")"
+state >"$tmp/state.wine-portres"
+diff -u "$tmp/state.setup" "$tmp/state.wine-portres" >"$tmp/state.diff"
+check $? "setup_portres.sh install and wine-portres install leave different backups, overrides or files" "$tmp/state.diff"
+check $(grep -qx '\./override\.iphlpapi \[\] 1 bytes' "$tmp/state.setup" &&
+        grep -qx '\./override\.ws2_32 \[builtin\] 8 bytes' "$tmp/state.setup"; echo $?) \
+    "the backup holds other override values than 'builtin' and an empty one (a lone newline)" "$tmp/state.setup"
+# either one takes out what the other put in
+timeout 300 sh "$rel/setup_portres.sh" uninstall >"$tmp/out" 2>&1
+check $? "setup_portres.sh uninstall after wine-portres install failed: $(cat "$tmp/out")"
+restored "wine-portres install, setup_portres.sh uninstall"
+check $([ "$(ovkey_values)" = "$key_before" ]; echo $?) "wine-portres install, setup_portres.sh uninstall: the key holds $(ovkey_values | tr -s ' ')"
+timeout 300 sh "$rel/setup_portres.sh" install >/dev/null 2>&1
+check $? "setup_portres.sh install (before wine-portres uninstall) failed"
+timeout 300 "$wp" uninstall >"$tmp/out" 2>&1
+check $? "wine-portres uninstall after setup_portres.sh install failed: $(cat "$tmp/out")"
+restored "setup_portres.sh install, wine-portres uninstall"
+check $([ "$(ovkey_values)" = "$key_before" ]; echo $?) "setup_portres.sh install, wine-portres uninstall: the key holds $(ovkey_values | tr -s ' ')"
+timeout 60 wine reg delete "$ovkey" /v iphlpapi /f >/dev/null 2>&1
+timeout 60 wine reg delete "$ovkey" /v '*iphlpapi' /f >/dev/null 2>&1
 
 # --- winetricks: the verb file, offline ----------------------------------
 # 32-bit Wine is there when any of the places Wine's i386 DLLs live has ws2_32
