@@ -134,6 +134,7 @@ int main( int argc, char **argv )
         dup2( fd, 2 );
         if (fd > 2) close( fd );
     }
+    close_range( 3, ~0u, 0 );  /* nor any descriptor of the Wine process that started it */
     setsid();
     snprintf( lock_path, sizeof(lock_path), "%s/helper.lock", argv[1] );
     snprintf( file_path, sizeof(file_path), "%s/" PORTRES_HELPER_FILE, argv[1] );

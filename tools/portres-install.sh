@@ -20,6 +20,10 @@
 #   portres_src FILE ARCH  the path of FILE below portres_dir for ARCH
 #                          (x86_64, i386)
 #   portres_link=1         to link the files instead of copying them
+#   portres_helper         the host helper portres-helper (a native
+#                          program), named to the DLLs in the registry
+#                          value HKLM\Software\Wine\Portres\Helper when it
+#                          is there (doc/design.md, "The host helper")
 # and calls
 #   portres_require_prefix  die unless WINEPREFIX is a Wine prefix: before
 #                           anything runs wine, which would make one there
@@ -42,6 +46,7 @@
 PORTRES_FILES="iphlpapi.dll ws2_32.dll portres.exe"
 PORTRES_DLLS="iphlpapi ws2_32"
 PORTRES_OVERRIDES='HKCU\Software\Wine\DllOverrides'
+PORTRES_KEY='HKLM\Software\Wine\Portres'
 
 # wine quiet, and no Mono or Gecko dialog should it update the prefix
 portres_wine() { WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" "${WINE:-wine}" "$@"; }
@@ -72,6 +77,13 @@ portres_get_override() {
             v = substr($0, index($0, " REG_SZ") + 7)
             for (n = 0; n < 4 && substr(v, 1, 1) == " "; n++) v = substr(v, 2)
             print "=" v; exit }'
+}
+
+# wine reg on the 64-bit view, where the DLLs read (in a 64-bit prefix,
+# Debian's `wine reg` may be the 32-bit one)
+portres_reg() {
+    if grep -q '^#arch=win32' "$WINEPREFIX/system.reg" 2>/dev/null; then portres_wine reg "$@"
+    else portres_wine reg "$@" /reg:64; fi
 }
 
 portres_set_override() {
@@ -114,6 +126,11 @@ portres_install() {
         done
     done
     for d in $PORTRES_DLLS; do portres_set_override "$d" native,builtin; done
+    if [ -n "${portres_helper:-}" ] && [ -x "$portres_helper" ]; then
+        portres_reg add "$PORTRES_KEY" /v Helper /d "$portres_helper" /f >/dev/null 2>&1 ||
+            die "cannot write the registry value Helper"
+        echo "Helper <- $portres_helper"
+    fi
     portres_wait
 }
 
@@ -135,6 +152,7 @@ portres_uninstall() {
             portres_wine reg delete "$PORTRES_OVERRIDES" /v "$d" /f >/dev/null 2>&1 || true
         fi
     done
+    portres_reg delete "$PORTRES_KEY" /v Helper /f >/dev/null 2>&1 || true
     portres_wait
     rm -rf "$backup"
 }

@@ -47,6 +47,7 @@ done
 . "$basedir/portres-install.sh"
 portres_dir=$basedir
 portres_src() { case "$2" in x86_64) echo "x64/$1" ;; *) echo "x32/$1" ;; esac; }
+portres_helper=$portres_dir/portres-helper
 
 export WINEPREFIX="${WINEPREFIX:-$HOME/.wine}"
 portres_require_prefix

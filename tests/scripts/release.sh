@@ -48,6 +48,7 @@ portres-$want/include/
 portres-$want/include/Windows.h
 portres-$want/include/Windows.h.
 portres-$want/include/mstcpip.h
+portres-$want/portres-helper
 portres-$want/portres-install.sh
 portres-$want/portres.verb
 portres-$want/setup_portres.sh
