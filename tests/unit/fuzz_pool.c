@@ -171,8 +171,41 @@ static void op_remove( struct input *in )
     portres_pool_remove( &pool, r );
     CHECK( !r->token );
     CHECK( live_slots() == before - was_live );
-    copy.token = 0;
-    CHECK( !memcmp( &copy, r, sizeof(copy) ) );   /* only the token goes */
+    if (was_live) memset( &copy, 0, sizeof(copy) );  /* a removed slot is all zero */
+    CHECK( !memcmp( &copy, r, sizeof(copy) ) );      /* a free one is left as it was */
+}
+
+/* withdraw: a block added and withdrawn at once (the reservation core's
+ * failed in-use check) leaves the pool byte for byte as it was, the slot
+ * it took aside when that held leftovers of a corrupted pool */
+static void op_withdraw( struct input *in )
+{
+    static struct portres_pool before;
+    struct portres_reservation tmpl = { 0 }, *res;
+    static const struct portres_reservation zero;
+    uint8_t b = u8( in );
+    size_t slot;
+
+    memcpy( &before, &pool, sizeof(pool) );
+    tmpl.proto = b & 1;
+    tmpl.start = (uint16_t)(1000 + u8( in ));
+    tmpl.count = u8( in ) % 16 + 1;
+    tmpl.kind = b & 2 ? PORTRES_KIND_PENDING : PORTRES_KIND_RUNTIME;
+    tmpl.owner = u8( in ) % 4 + 1;
+    tmpl.token = portres_pool_new_token( &pool, tmpl.kind != PORTRES_KIND_RUNTIME );
+    if (!(res = portres_pool_add( &pool, &tmpl )))
+    {
+        pool.next_token = before.next_token;
+        return;
+    }
+    slot = res - pool.res;
+    portres_pool_withdraw( &pool, res );
+    if (!memcmp( &before.res[slot], &zero, sizeof(zero) )) CHECK( !memcmp( &before, &pool, sizeof(pool) ) );
+    else
+    {
+        CHECK( !memcmp( &before, &pool, offsetof(struct portres_pool, res) + slot * sizeof(zero) ) );
+        CHECK( !memcmp( &before.res[slot + 1], &pool.res[slot + 1], (MAXRES - slot - 1) * sizeof(zero) ) );
+    }
 }
 
 static void op_remove_owner( struct input *in, int kind )
@@ -498,7 +531,7 @@ int LLVMFuzzerTestOneInput( const uint8_t *data, size_t size )
     check_repaired();
     while (in.n && ops++ < 200)
     {
-        switch (u8( &in ) % 14)
+        switch (u8( &in ) % 15)
         {
         case 0: case 1: op_add( &in, 0 ); break;
         case 2: op_add( &in, 1 ); break;
@@ -512,6 +545,7 @@ int LLVMFuzzerTestOneInput( const uint8_t *data, size_t size )
         case 11: op_fill( &in ); break;
         case 12: op_corrupt( &in ); break;
         case 13: op_half_done( &in ); break;
+        case 14: op_withdraw( &in ); break;
         }
         check_invariants();
     }
