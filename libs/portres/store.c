@@ -42,9 +42,8 @@
 #include "shared.h"
 #include "store.h"
 #include "journal.h"
+#include "journalfile.h"
 #include "debug.h"
-
-#define JOURNAL_READ_MAX (16 * 1024 * 1024)
 
 static const WCHAR *const proto_keys[PORTRES_PROTO_COUNT] = { PORTRES_W(PORTRES_REGISTRY_TCP_NAME), PORTRES_W(PORTRES_REGISTRY_UDP_NAME) };
 static const char *const dynamic_values[PORTRES_PROTO_COUNT] = { PORTRES_TCP_DYNAMIC_VALUE, PORTRES_UDP_DYNAMIC_VALUE };
@@ -264,87 +263,6 @@ void portres_store_reload( struct portres_pool *pool )
     record_times();
 }
 
-/* --- the journal file ------------------------------------------------------ */
-
-/* PORTRES_JOURNAL=off in the environment: no journal (for `make bench` only) */
-static BOOL journal_enabled( void )
-{
-    static LONG state;  /* 0: not read, 1: on, 2: off */
-
-    if (!state)
-    {
-        char value[8];
-        DWORD len = GetEnvironmentVariableA( "PORTRES_JOURNAL", value, sizeof(value) );
-        InterlockedExchange( &state, len && len < sizeof(value) && !_stricmp( value, "off" ) ? 2 : 1 );
-    }
-    return state == 1;
-}
-
-/* <Windows directory>\portres\<name>, the directory created if needed */
-static BOOL journal_path( WCHAR *path, const WCHAR *name )
-{
-    UINT len = GetWindowsDirectoryW( path, MAX_PATH );
-
-    if (!len || len + 32 > MAX_PATH) return FALSE;
-    wcscpy( path + len, L"\\" PORTRES_W(PORTRES_JOURNAL_DIR) );
-    CreateDirectoryW( path, NULL );
-    wcscat( path, L"\\" );
-    wcscat( path, name );
-    return TRUE;
-}
-
-/* append one line to the journal and flush it to disk; returns a Win32
- * error, and on error cuts the file back to where it was */
-static DWORD journal_append( const char *line, DWORD len, LARGE_INTEGER *size )
-{
-    WCHAR path[MAX_PATH];
-    HANDLE file;
-    LARGE_INTEGER zero = { 0 };
-    DWORD done = 0, err = NO_ERROR;
-
-    size->QuadPart = 0;
-    if (!journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) )) return ERROR_PATH_NOT_FOUND;
-    file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_ALWAYS,
-                        FILE_ATTRIBUTE_NORMAL, NULL );
-    if (file == INVALID_HANDLE_VALUE) return GetLastError();
-    if (!SetFilePointerEx( file, zero, size, FILE_END )) err = GetLastError();
-    else if (!WriteFile( file, line, len, &done, NULL )) err = GetLastError();
-    else if (done != len) err = ERROR_DISK_FULL;
-    else if (!FlushFileBuffers( file )) err = GetLastError();
-    if (err)
-    {
-        /* leave no half line, nor a line of a change that did not happen */
-        if (SetFilePointerEx( file, *size, NULL, FILE_BEGIN )) SetEndOfFile( file );
-        FlushFileBuffers( file );
-    }
-    else size->QuadPart += len;
-    CloseHandle( file );
-    return err;
-}
-
-/* the whole journal, NUL-terminated, or NULL if there is none */
-static char *journal_read( DWORD *len )
-{
-    WCHAR path[MAX_PATH];
-    LARGE_INTEGER size;
-    HANDLE file;
-    char *text = NULL;
-
-    *len = 0;
-    if (!journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) )) return NULL;
-    file = CreateFileW( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
-    if (file == INVALID_HANDLE_VALUE) return NULL;
-    if (GetFileSizeEx( file, &size ) && size.QuadPart <= JOURNAL_READ_MAX &&
-        (text = malloc( size.QuadPart + 1 )))
-    {
-        if (!ReadFile( file, text, size.QuadPart, len, NULL )) *len = 0;
-        text[*len] = 0;
-    }
-    else if (size.QuadPart > JOURNAL_READ_MAX) WARN( "the journal is larger than %u bytes: ignored\n", JOURNAL_READ_MAX );
-    CloseHandle( file );
-    return text;
-}
-
 /* --- the registry as a list ------------------------------------------------ */
 
 static void read_generation( HKEY root, uint64_t *gen )
@@ -446,7 +364,7 @@ static void journal_compact( void )
     DWORD done, err = NO_ERROR;
     int len;
 
-    if (!list || !journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) ) || !journal_path( tmp, PORTRES_W(PORTRES_JOURNAL_TMP) ))
+    if (!list || !portres_journal_path( path, PORTRES_W(PORTRES_JOURNAL_FILE) ) || !portres_journal_path( tmp, PORTRES_W(PORTRES_JOURNAL_TMP) ))
     {
         free( list );
         return;
@@ -550,11 +468,11 @@ static LONG store_change( struct portres_journal_entry *e )
     else if ((err = RegDeleteValueA( key, name )) == ERROR_FILE_NOT_FOUND)
         err = 0;  /* already gone from the registry (by hand): the delete still stands */
     if (!err) err = set_generation( root, e->gen );
-    if (!err && journal_enabled())
+    if (!err && portres_journal_enabled())
     {
         len = portres_journal_format( line, sizeof(line), e );
         if (!len) err = ERROR_INVALID_PARAMETER;
-        else if ((err = journal_append( line, len, &size )))
+        else if ((err = portres_journal_append( line, len, &size )))
             WARN( "cannot write the journal, error %ld: the change is undone\n", err );
         else if (size.QuadPart > PORTRES_JOURNAL_COMPACT_SIZE && size.QuadPart > 2 * snapshot_size()) journal_compact();
     }
@@ -696,7 +614,7 @@ void portres_store_init( struct portres_pool *pool )
     DWORD len;
     char *text;
 
-    if (before && after && journal_enabled() && (text = journal_read( &len )))
+    if (before && after && portres_journal_enabled() && (text = portres_journal_read( &len )))
     {
         read_list( before );
         *after = *before;
