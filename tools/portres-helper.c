@@ -61,29 +61,79 @@ static int check_dir( const char *dir )
     return 0;
 }
 
-/* 1 if a socket of the host holds port of proto (0 TCP, 1 UDP), else 0;
- * a bind of the dual-stack wildcard address without SO_REUSEADDR */
-static int port_in_use( int proto, unsigned int port, int *err )
+/* bind a socket of type to the dual-stack wildcard address with port,
+ * with SO_REUSEADDR or without: 0, or the errno */
+static int try_bind( int type, unsigned int port, int reuse )
 {
-    int type = proto ? SOCK_DGRAM : SOCK_STREAM, off = 0, fd, ret;
     struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons( port ) };
     struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons( port ) };
+    int off = 0, fd, ret;
 
     if ((fd = socket( AF_INET6, type | SOCK_CLOEXEC, 0 )) >= 0)
     {
         setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off) );
+        if (reuse) setsockopt( fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse) );
         ret = bind( fd, (struct sockaddr *)&a6, sizeof(a6) );
     }
     else if ((fd = socket( AF_INET, type | SOCK_CLOEXEC, 0 )) >= 0)
-        ret = bind( fd, (struct sockaddr *)&a4, sizeof(a4) );
-    else
     {
-        *err = errno;
+        if (reuse) setsockopt( fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse) );
+        ret = bind( fd, (struct sockaddr *)&a4, sizeof(a4) );
+    }
+    else return errno;
+    ret = ret ? errno : 0;
+    close( fd );
+    return ret;
+}
+
+/* the TCP sockets of port in /proc/net/tcp and tcp6: *others those in
+ * any state but TIME_WAIT (06) and CLOSE (07), *timewait those in TIME_WAIT */
+static void tcp_states( unsigned int port, int *others, int *timewait )
+{
+    static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+    char line[512];
+
+    *others = *timewait = 0;
+    for (unsigned int i = 0; i < 2; i++)
+    {
+        FILE *f = fopen( files[i], "re" );
+        if (!f) continue;
+        while (fgets( line, sizeof(line), f ))
+        {
+            char *local = strchr( line, ':' ), *colon;
+            unsigned int p, st;
+
+            /* "sl: address:port address:port st ..." */
+            if (!local || !(local = strchr( local + 1, ':' )) || !(colon = local)) continue;
+            if (sscanf( colon + 1, "%x %*s %x", &p, &st ) != 2 || p != port) continue;
+            if (st == 6) (*timewait)++;
+            else if (st != 7) (*others)++;
+        }
+        fclose( f );
+    }
+}
+
+/* 1 if a socket of the host holds port of proto (0 TCP, 1 UDP), else 0.
+ * A bind without SO_REUSEADDR conflicts with every socket of the port;
+ * TCP connections in TIME_WAIT hold nothing (behaviour §2, as the test
+ * binds and the kernel lists decide: Wine's binds, with SO_REUSEADDR,
+ * pass them), so a TCP conflict that a bind with SO_REUSEADDR passes is
+ * looked up in the kernel's lists: a socket in another state holds the
+ * port; none at all, a socket only bound (with SO_REUSEADDR: in no list)
+ * holds it; TIME_WAIT alone does not. */
+static int port_in_use( int proto, unsigned int port, int *err )
+{
+    int type = proto ? SOCK_DGRAM : SOCK_STREAM, ret, others, timewait;
+
+    if (!(ret = try_bind( type, port, 0 ))) return 0;
+    if (ret != EADDRINUSE && ret != EACCES)
+    {
+        *err = ret;
         return 0;
     }
-    if (ret && errno != EADDRINUSE && errno != EACCES) *err = errno;
-    close( fd );
-    return ret && (errno == EADDRINUSE || errno == EACCES);
+    if (proto || try_bind( type, port, 1 )) return 1;
+    tcp_states( port, &others, &timewait );
+    return others || !timewait;
 }
 
 static void answer( struct portres_helper_msg *msg )

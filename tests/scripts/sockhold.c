@@ -6,6 +6,7 @@
  *   sockhold tcp-listen PORT   TCP listening on 127.0.0.1
  *   sockhold udp PORT          UDP bound to 127.0.0.1
  *   sockhold timewait PORT     leaves a TCP connection of 127.0.0.1:PORT in TIME_WAIT, then ends
+ *                              (its listener had SO_REUSEADDR, as every Wine TCP socket has)
  *
  * The holding kinds print "ready" and wait at most 120 s (or until killed).
  */
@@ -45,7 +46,7 @@ int main( int argc, char **argv )
     {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons( port ),
                                  .sin_addr.s_addr = htonl( INADDR_LOOPBACK ) };
-        int l = bound( SOCK_STREAM, port, 0 ), c = socket( AF_INET, SOCK_STREAM, 0 ), s;
+        int l = bound( SOCK_STREAM, port, 1 ), c = socket( AF_INET, SOCK_STREAM, 0 ), s;
 
         listen( l, 1 );
         if (connect( c, (struct sockaddr *)&a, sizeof(a) ) || (s = accept( l, NULL, NULL )) < 0)
