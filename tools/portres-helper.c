@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,26 @@ static void answer( struct portres_helper_msg *msg )
     msg->status = err;
 }
 
+/* a request answered on a thread of its own: a long block (1000 ports,
+ * a few ms) holds up no other prefix's one-port check */
+struct job
+{
+    int fd;
+    struct portres_helper_msg msg;
+    struct sockaddr_in from;
+    socklen_t from_len;
+};
+
+static void *serve( void *arg )
+{
+    struct job *job = arg;
+
+    answer( &job->msg );
+    sendto( job->fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, job->from_len );
+    free( job );
+    return NULL;
+}
+
 static void on_signal( int sig )
 {
     unlink( file_path );
@@ -165,6 +186,7 @@ int main( int argc, char **argv )
     uint8_t key[PORTRES_HELPER_KEY];
     char lock_path[4096], tmp_path[4200];
     socklen_t len = sizeof(addr);
+    pthread_attr_t attr;
     struct pollfd pfd;
     int lock, fd;
     FILE *f;
@@ -210,20 +232,32 @@ int main( int argc, char **argv )
 
     pfd.fd = fd;
     pfd.events = POLLIN;
+    pthread_attr_init( &attr );
+    pthread_attr_setdetachstate( &attr, PTHREAD_CREATE_DETACHED );
     for (;;)
     {
-        struct portres_helper_msg msg;
-        struct sockaddr_in from;
-        socklen_t from_len = sizeof(from);
-        int ready = poll( &pfd, 1, PORTRES_HELPER_IDLE_S * 1000 );
+        struct job *job = malloc( sizeof(*job) );
+        int ready;
         ssize_t n;
+        pthread_t thread;
 
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready <= 0) break;
-        n = recvfrom( fd, &msg, sizeof(msg), 0, (struct sockaddr *)&from, &from_len );
-        if (n != sizeof(msg) || msg.magic != PORTRES_HELPER_MAGIC || memcmp( msg.key, key, sizeof(key) )) continue;
-        answer( &msg );
-        sendto( fd, &msg, sizeof(msg), 0, (struct sockaddr *)&from, from_len );
+        if (!job) break;
+        if ((ready = poll( &pfd, 1, PORTRES_HELPER_IDLE_S * 1000 )) < 0 && errno == EINTR)
+        {
+            free( job );
+            continue;
+        }
+        if (ready <= 0)
+        {
+            free( job );
+            break;
+        }
+        job->fd = fd;
+        job->from_len = sizeof(job->from);
+        n = recvfrom( fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, &job->from_len );
+        if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC ||
+            memcmp( job->msg.key, key, sizeof(key) ) || pthread_create( &thread, &attr, serve, job ))
+            free( job );
     }
     unlink( file_path );
     return 0;
