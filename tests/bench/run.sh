@@ -102,6 +102,27 @@ wine bench.exe idle 3600 >"$tmp/keeper.out" 2>/dev/null &
 keeper=$!
 for i in $(seq 1 600); do grep -q ready "$tmp/keeper.out" 2>/dev/null && break; sleep 0.1; done
 
+# one-port acquires on ports outside the kernel's ephemeral range (where an
+# acquire has no /proc/net/tcp to read), and inside it
+# (not read <file: sysctl files give nothing to the shell's 1-byte reads after the first)
+set -- $(cat /proc/sys/net/ipv4/ip_local_port_range)
+kfirst=${1:-32768} klast=${2:-60999}
+if [ "$klast" -le 65000 ]; then out=$((klast + 301)); else out=48800; fi
+in=$((kfirst + 200))
+
+# B2 first: B5's connects leave connections closing (TIME_WAIT, FIN_WAIT2)
+# on ports of 61000+ that portres chose for them, which the in-use check
+# then looks up (or finds in use) for a minute
+# B2: one specific acquire + release against one builtin socket+bind+closesocket
+alternate - acquire 500 "$out" ws2_32=b sockbind 500 "$out"
+report B2-acquire 1.5 "acquire+release (1 TCP port, $out+)" "builtin socket+bind+closesocket"
+# the same against a named-mutex wait+release (information: the old line)
+alternate - acquire 500 "$out" - mutex 5000 0
+report B2-acquire-mutex - "acquire+release (1 TCP port, $out+)" "named mutex wait+release"
+# inside the kernel's range: /proc/net/tcp and tcp6 are read (information)
+alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
+report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
+
 # B1: bind+closesocket through portres against the builtin
 alternate - bind 3000 ws2_32=b bind 3000
 report B1-bind 1.05 "portres" "builtin ws2_32"
@@ -133,24 +154,6 @@ if start_helper holdlow 100; then
     fi
 fi
 stop_helper
-
-# one-port acquires on ports outside the kernel's ephemeral range (where an
-# acquire has no /proc/net/tcp to read), and inside it
-# (not read <file: sysctl files give nothing to the shell's 1-byte reads after the first)
-set -- $(cat /proc/sys/net/ipv4/ip_local_port_range)
-kfirst=${1:-32768} klast=${2:-60999}
-if [ "$klast" -le 65000 ]; then out=$((klast + 301)); else out=48800; fi
-in=$((kfirst + 200))
-
-# B2: one specific acquire + release against one builtin socket+bind+closesocket
-alternate - acquire 500 "$out" ws2_32=b sockbind 500 "$out"
-report B2-acquire 1.5 "acquire+release (1 TCP port, $out+)" "builtin socket+bind+closesocket"
-# the same against a named-mutex wait+release (information: the old line)
-alternate - acquire 500 "$out" - mutex 5000 0
-report B2-acquire-mutex - "acquire+release (1 TCP port, $out+)" "named mutex wait+release"
-# inside the kernel's range: /proc/net/tcp and tcp6 are read (information)
-alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
-report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
 
 # B6: one-port acquires while another process acquires and releases
 # 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
