@@ -27,6 +27,7 @@
 #define PORTRES_SOCKET_EVENT_FMT   "Global\\portres-sock-1-%lu-%llu"
 #define PORTRES_STORE_SECTION_NAME "Global\\portres-store-1"
 #define PORTRES_STORE_MUTEX_NAME   "Global\\portres-store-mutex-1"
+#define PORTRES_HOST_SECTION_NAME  "Global\\portres-host-1"  /* the prefix's part of the host view (host.c) */
 
 /* the persistent store under HKEY_LOCAL_MACHINE (64-bit view): one value
  * per reservation in \Tcp and \Udp ("START-END" = "0xTOKEN", regvalue.c),
@@ -42,6 +43,10 @@
 #define PORTRES_UDP_DYNAMIC_VALUE   "UdpDynamicPortRange"
 #define PORTRES_GENERATION_VALUE    "Generation"
 #define PORTRES_REGISTRY_HELPER_VALUE "Helper"  /* the Unix path of portres-helper (helper.c) */
+#define PORTRES_REGISTRY_HOSTWIDE_VALUE "HostWide"  /* "off": this prefix stays out of the host view (host.c) */
+
+/* the host view: a file of the user's runtime folder (hostview.h, host.c) */
+#define PORTRES_HOST_FILE "host-1"
 
 /* the journal: <Windows directory>\portres\journal.txt (journal.h) */
 #define PORTRES_JOURNAL_DIR  "portres"

@@ -4,9 +4,8 @@
  * program that answers it exactly with binds PE code cannot make
  * (doc/design.md, "The host helper")
  *
- * The helper is found through its file in the runtime folder:
- * %PORTRES_RUNTIME_DIR%, else %XDG_RUNTIME_DIR%/portres, else
- * /tmp/portres-%USER% (Unix paths).  When it is not running it is started
+ * The helper is found through its file in the runtime folder
+ * (host.c portres_runtime_dir).  When it is not running it is started
  * (wine_spawn) from the path in %PORTRES_HELPER% or the registry value
  * HKLM\Software\Wine\Portres\Helper, which `wine-portres install` and
  * setup_portres.sh write.  Without a helper (a DLL copied alone into a
@@ -24,6 +23,7 @@
 #include "helper.h"
 #include "names.h"
 #include "wine.h"
+#include "host.h"
 #include "debug.h"
 
 #define REPLY_MS 500     /* a helper that does not answer in this time is taken for gone */
@@ -35,20 +35,6 @@ static uint8_t helper_key[PORTRES_HELPER_KEY];
 static unsigned int helper_port;
 static uint32_t helper_seq;
 static BOOL helper_off;    /* no helper for this process: test binds */
-
-/* the runtime folder as a Unix path (UTF-8) in dir; FALSE if none */
-static BOOL runtime_dir( char *dir, DWORD size )
-{
-    char value[MAX_PATH];
-    DWORD len;
-
-    if ((len = GetEnvironmentVariableA( "PORTRES_RUNTIME_DIR", dir, size )) && len < size) return TRUE;
-    if ((len = GetEnvironmentVariableA( "XDG_RUNTIME_DIR", value, sizeof(value) )) && len < sizeof(value))
-        return snprintf( dir, size, "%s/portres", value ) < (int)size;
-    if ((len = GetEnvironmentVariableA( "USER", value, sizeof(value) )) && len < sizeof(value))
-        return snprintf( dir, size, "/tmp/portres-%s", value ) < (int)size;
-    return FALSE;
-}
 
 /* read the helper's file: its port and key; FALSE if there is none */
 static BOOL read_helper_file( const char *dir )
@@ -204,7 +190,7 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
         {
             /* first use, or no answer: the helper may have ended (idle) */
             if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
-                !runtime_dir( dir, sizeof(dir) ))
+                !portres_runtime_dir( dir, sizeof(dir) ))
                 helper_off = TRUE;
             /* after no answer, a new helper (one that died left its file) */
             else if (!(!attempt && read_helper_file( dir ) && connect_helper( api )) &&

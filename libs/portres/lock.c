@@ -15,10 +15,12 @@
 
 #include "shared.h"
 #include "store.h"
+#include "host.h"
 #include "lock.h"
 #include "debug.h"
 
 static HANDLE store_mutex;
+static LONG attached;  /* to the host view (host.c), on the first lock */
 
 /* what portres_pool_wait got: the pool, repaired or set up as needed;
  * NULL when it could not be locked */
@@ -36,6 +38,7 @@ static struct portres_pool *locked( enum portres_wait ret, struct portres_pool *
     else if (ret != PORTRES_WAIT_LOCKED) return NULL;
     /* a new pool: the journal's changes the registry lost are replayed first */
     if (portres_pool_setup( pool )) portres_store_init( pool );
+    if (!attached && !InterlockedExchange( &attached, 1 )) portres_host_attach();
     return pool;
 }
 
@@ -74,9 +77,13 @@ struct portres_pool *portres_lock_fresh( void )
     return pool;
 }
 
-/* portres_unlock: release the pool mutex taken by portres_lock(_fresh) */
+/* portres_unlock: release the pool mutex taken by portres_lock(_fresh),
+ * after writing what changed to this prefix's slot of the host view */
 void portres_unlock( void )
 {
+    struct portres_pool *pool = portres_pool_map();
+
+    if (pool) portres_host_publish( pool );
     portres_pool_release();
 }
 

@@ -26,6 +26,7 @@
 #include "admin.h"
 #include "kernel.h"
 #include "store.h"
+#include "host.h"
 #include "wine.h"
 #include "debug.h"
 
@@ -172,6 +173,9 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
     }
     for (unsigned int tries = 1;; tries++)
     {
+        struct portres_host_hit hit;
+
+        if (wildcard) portres_host_mark( proto, tried );  /* other prefixes' blocks */
         if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
         if (wildcard)
         {
@@ -188,9 +192,15 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
         if (!err) err = publish( pool, &res );
         portres_unlock();
         if (err) return err;
-        if (!block_in_use( api, proto, res.start, count )) break;
+        /* published (portres_unlock wrote it to the host view): another
+         * prefix's block is looked for only now, so that of two prefixes
+         * publishing the same ports at once at least one sees the other */
+        if (portres_host_conflict( proto, res.start, count, &hit ))
+            TRACE( "%s %u+%u overlaps %u+%u of prefix %s (process %lu)\n", proto_names[proto], res.start, count,
+                   hit.block.start, hit.block.count, hit.label, hit.pid );
+        else if (!block_in_use( api, proto, res.start, count )) break;
+        else TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
         settle( res.token, kind, ERROR_SHARING_VIOLATION );
-        TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
         if (!wildcard || tries == WILDCARD_TRIES) return ERROR_SHARING_VIOLATION;
         for (unsigned int i = 0; i < count; i++)
             tried[(res.start + i) >> 3] |= 1 << ((res.start + i) & 7);

@@ -23,6 +23,8 @@
  */
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <wchar.h>
 
 #include "wine.h"
@@ -116,6 +118,27 @@ BOOL wine_spawn( char *const argv[] )
 
     if (!ntdll || !(spawnvp = (void *)GetProcAddress( ntdll, "__wine_unix_spawnvp" ))) return FALSE;
     return !spawnvp( argv, 0 );
+}
+
+/* wine_host_uid: the Unix user id of the prefix's processes, read from
+ * /proc/self/status through \\?\\unix: the wineserver opens files for
+ * its clients, so "self" there is the wineserver, which runs as the same
+ * user.  FALSE if it cannot be read (outside Wine). */
+BOOL wine_host_uid( ULONG *uid )
+{
+    char text[4096], *p;
+    DWORD got = 0;
+    HANDLE file;
+
+    file = CreateFileW( HOST_FILE( L"\\proc\\self\\status" ), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                        NULL, OPEN_EXISTING, 0, NULL );
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    if (!ReadFile( file, text, sizeof(text) - 1, &got, NULL )) got = 0;
+    CloseHandle( file );
+    text[got] = 0;
+    if (!(p = strstr( text, "\nUid:" ))) return FALSE;
+    *uid = strtoul( p + 6, NULL, 10 );
+    return TRUE;
 }
 
 /* wine_dbg_output_fn: ntdll's __wine_dbg_output, NULL outside Wine */

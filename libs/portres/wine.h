@@ -39,6 +39,7 @@ BOOL wine_last_handle( HANDLE handle );
 DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size );
 HMODULE portres_load_builtin( HMODULE self, const WCHAR *name );
 BOOL wine_spawn( char *const argv[] );
+BOOL wine_host_uid( ULONG *uid );
 int (__cdecl *wine_dbg_output_fn( void ))( const char * );
 
 #endif /* PORTRES_WINE_H */

@@ -1,0 +1,587 @@
+/*
+ * The host view: the live reservations of every prefix of one Unix user
+ * (behaviour §9; doc/design.md, "The host view"; the layout and its checks
+ * are libs/core/hostview.c)
+ *
+ * Each prefix (one run of its wineserver) writes its pool's blocks into
+ * its slot of the file host-1 in the user's runtime folder, and reads the
+ * other prefixes' slots from it, with plain reads and writes at offsets:
+ * the file is never mapped, so a truncated file cannot fault a process.
+ * A slot counts only while its prefix is alive: every process of the
+ * prefix holds a shared lock on the slot's byte, and the process that
+ * acquired a runtime block an exclusive lock on its holder byte.  Locks
+ * of a file opened through \\?\unix are the host's byte-range locks
+ * (fcntl), which the wineserver takes for its clients: the kernel drops
+ * them when the wineserver dies, the wineserver when the process dies
+ * (server/fd.c), so nothing stale is ever believed.  A test of another
+ * prefix's lock is a lock attempt that fails immediately while the lock
+ * is held.
+ *
+ * Lock order: the pool lock, then host_lock (this file's), then the file's
+ * claim lock.  Nothing here is called with the pool lock held but
+ * portres_host_attach and portres_host_publish.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "host.h"
+#include "lock.h"
+#include "shared.h"
+#include "wine.h"
+#include "debug.h"
+
+#define HOST_INFO_MAGIC 0x31696870u  /* "phi1" */
+
+/* the prefix's part, in the named section PORTRES_HOST_SECTION_NAME
+ * (every process of the prefix, 32- and 64-bit); changed under the pool lock */
+struct host_info
+{
+    uint32_t magic;
+    uint32_t slot;       /* the prefix's slot + 1, 0 for none */
+    uint64_t prefix;     /* the prefix's id, random */
+    uint64_t epoch;      /* the file's epoch when the slot was last written */
+    uint32_t seq;        /* the slot's seq then */
+    uint32_t hash;       /* portres_host_pool_hash of what was written */
+    char     label[PORTRES_HOST_LABEL];
+};
+
+static SRWLOCK host_lock = SRWLOCK_INIT;
+static LONG host_state;          /* 0 not opened yet, 1 on, -1 off */
+static HANDLE host_file, info_section;
+static struct host_info *info;
+static int my_slot = -1;         /* the slot whose live lock this process holds */
+static DWORD holder_locked;      /* the owner id whose holder lock it holds */
+static uint64_t cache_epoch;
+static uint32_t cache_seq[PORTRES_HOST_SLOTS];
+static struct portres_host_slot *cache[PORTRES_HOST_SLOTS];  /* other prefixes' valid slots */
+static BYTE others[PORTRES_PROTO_COUNT][PORTRES_BITMAP_BYTES];
+static BOOL others_live[PORTRES_PROTO_COUNT];
+static BOOL republish;
+
+/* portres_runtime_dir: the user's runtime folder of portres as a Unix
+ * path (UTF-8) in dir: %PORTRES_RUNTIME_DIR%, else $XDG_RUNTIME_DIR/portres
+ * (the user's alone, by the XDG Base Directory specification), else
+ * /tmp/.wine-UID/portres (the folder of the user's wineservers, which every
+ * wineserver checks is the user's alone).  FALSE if none can be named. */
+BOOL portres_runtime_dir( char *dir, DWORD size )
+{
+    char value[MAX_PATH];
+    ULONG uid;
+    DWORD len;
+
+    if ((len = GetEnvironmentVariableA( "PORTRES_RUNTIME_DIR", dir, size )) && len < size) return TRUE;
+    if ((len = GetEnvironmentVariableA( "XDG_RUNTIME_DIR", value, sizeof(value) )) && len < sizeof(value))
+        return snprintf( dir, size, "%s/portres", value ) < (int)size;
+    if (wine_host_uid( &uid )) return snprintf( dir, size, "/tmp/.wine-%lu/portres", uid ) < (int)size;
+    return FALSE;
+}
+
+/* the Unix path unix (UTF-8) as a Windows path through \\?\unix */
+static BOOL host_path( const char *unix_path, WCHAR *path, DWORD size )
+{
+    char text[MAX_PATH + 16];
+    int n = snprintf( text, sizeof(text), "\\\\?\\unix%s", unix_path );
+
+    if (n < 0 || n >= (int)sizeof(text)) return FALSE;
+    for (char *p = text; *p; p++) if (*p == '/') *p = '\\';
+    return MultiByteToWideChar( CP_UTF8, 0, text, -1, path, size ) != 0;
+}
+
+/* the off switch: %PORTRES_HOSTWIDE% or HKLM\Software\Wine\Portres\HostWide "off" */
+static BOOL hostwide_off( void )
+{
+    char value[8];
+    DWORD type, size = sizeof(value);
+    HKEY key;
+    BOOL off = FALSE;
+
+    if (GetEnvironmentVariableA( "PORTRES_HOSTWIDE", value, sizeof(value) ) && !lstrcmpiA( value, "off" ))
+        return TRUE;
+    if (!RegOpenKeyExA( HKEY_LOCAL_MACHINE, PORTRES_REGISTRY_KEY, 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &key ))
+    {
+        if (!RegQueryValueExA( key, PORTRES_REGISTRY_HOSTWIDE_VALUE, NULL, &type, (BYTE *)value, &size ) &&
+            type == REG_SZ && size <= sizeof(value))
+        {
+            value[sizeof(value) - 1] = 0;
+            off = !lstrcmpiA( value, "off" );
+        }
+        RegCloseKey( key );
+    }
+    return off;
+}
+
+/* open the file and the prefix's section once per process; host_lock held */
+static BOOL open_host( void )
+{
+    char dir[MAX_PATH], file[MAX_PATH + 16];
+    WCHAR path[MAX_PATH + 32];
+
+    if (host_state) return host_state > 0;
+    host_state = -1;
+    if (hostwide_off())
+    {
+        TRACE( "the host view is off: this prefix's reservations are its own\n" );
+        return FALSE;
+    }
+    if (!portres_runtime_dir( dir, sizeof(dir) ) || !host_path( dir, path, ARRAYSIZE(path) )) return FALSE;
+    CreateDirectoryW( path, NULL );
+    snprintf( file, sizeof(file), "%s/%s", dir, PORTRES_HOST_FILE );
+    if (!host_path( file, path, ARRAYSIZE(path) )) return FALSE;
+    host_file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                             NULL, OPEN_ALWAYS, 0, NULL );
+    if (host_file == INVALID_HANDLE_VALUE)
+    {
+        host_file = NULL;
+        WARN( "cannot open %s (error %lu): this prefix's reservations are its own\n", file, GetLastError() );
+        return FALSE;
+    }
+    if (!(info_section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info),
+                                             PORTRES_W(PORTRES_HOST_SECTION_NAME) )) ||
+        !(info = MapViewOfFile( info_section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(*info) )))
+    {
+        ERR( "cannot open the host view's section, error %lu\n", GetLastError() );
+        return FALSE;
+    }
+    host_state = 1;
+    return TRUE;
+}
+
+static DWORD file_read( uint64_t offset, void *buf, DWORD size )
+{
+    OVERLAPPED ov = { .Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32) };
+    DWORD got = 0;
+
+    if (!ReadFile( host_file, buf, size, &got, &ov )) got = 0;
+    return got;
+}
+
+static BOOL file_write( uint64_t offset, const void *buf, DWORD size )
+{
+    OVERLAPPED ov = { .Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32) };
+    DWORD done = 0;
+
+    return WriteFile( host_file, buf, size, &done, &ov ) && done == size;
+}
+
+static BOOL lock_byte( DWORD offset, DWORD flags )
+{
+    OVERLAPPED ov = { .Offset = offset };
+    return LockFileEx( host_file, flags, 0, 1, 0, &ov );
+}
+
+static void unlock_byte( DWORD offset )
+{
+    OVERLAPPED ov = { .Offset = offset };
+    UnlockFileEx( host_file, 0, 1, 0, &ov );
+}
+
+/* lock_byte without waiting, tried a few times: another process's test
+ * of the byte holds it for a moment */
+static BOOL lock_byte_soon( DWORD offset, DWORD flags )
+{
+    for (int tries = 0; tries < 20; tries++)
+    {
+        if (lock_byte( offset, flags | LOCKFILE_FAIL_IMMEDIATELY )) return TRUE;
+        Sleep( tries < 10 ? 0 : 1 );
+    }
+    return FALSE;
+}
+
+/* TRUE while another process (of any prefix) holds a lock on the byte at
+ * offset: its holder is alive.  One or two wineserver round trips. */
+static BOOL byte_held( DWORD offset )
+{
+    if (lock_byte( offset, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY ))
+    {
+        unlock_byte( offset );
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static uint64_t random64( void )
+{
+    LARGE_INTEGER now;
+
+    QueryPerformanceCounter( &now );
+    return ((uint64_t)now.QuadPart * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)GetCurrentProcessId() << 32) ^
+           GetTickCount() ^ (uintptr_t)&now;
+}
+
+static BOOL read_header( struct portres_host_header *header )
+{
+    return portres_host_header_valid( header, file_read( 0, header, sizeof(*header) ) );
+}
+
+/* the header, made anew if it is not valid (a new, truncated or damaged
+ * file): a new epoch, so that no slot written before counts, and every
+ * live prefix writes its slot again (refresh).  FALSE if it cannot be read
+ * or made. */
+static BOOL valid_header( struct portres_host_header *header )
+{
+    BOOL ok;
+
+    if (read_header( header )) return TRUE;
+    if (!lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK )) return FALSE;
+    if (!(ok = read_header( header )))
+    {
+        WARN( "the host view's file is new or damaged: made anew\n" );
+        portres_host_header_init( header, random64() );
+        ok = file_write( 0, header, sizeof(*header) );
+    }
+    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
+    return ok;
+}
+
+/* empty slot in the file (a dead prefix's, or a new one's), so that no
+ * reader counts what it held; header from valid_header */
+static void clear_slot( unsigned int slot, struct portres_host_header *header )
+{
+    static const uint32_t zero;
+    uint32_t seq = header->seq[slot] + 1;
+
+    if (file_write( PORTRES_HOST_SLOT_OFFSET( slot ), &zero, sizeof(zero) ) &&
+        file_write( offsetof(struct portres_host_header, seq[slot]), &seq, sizeof(seq) ))
+        header->seq[slot] = seq;
+}
+
+/* this prefix's path, for show and traces: %WINEPREFIX%, else ~/.wine */
+static void prefix_label( char *label, DWORD size )
+{
+    char home[MAX_PATH];
+    DWORD len;
+
+    if ((len = GetEnvironmentVariableA( "WINEPREFIX", label, size )) && len < size) return;
+    if ((len = GetEnvironmentVariableA( "HOME", home, sizeof(home) )) && len < sizeof(home))
+        snprintf( label, size, "%s/.wine", home );
+    else lstrcpynA( label, "?", size );
+}
+
+/* is slot, whose live lock this process now holds, this prefix's (or
+ * nobody's)?  Not if a live prefix claimed it while this one had no
+ * process holding it. */
+static BOOL slot_ours( unsigned int slot, const struct portres_host_header *header )
+{
+    struct portres_host_slot head;
+
+    if (file_read( PORTRES_HOST_SLOT_OFFSET( slot ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD)
+        return TRUE;
+    return head.magic != PORTRES_HOST_SLOT_MAGIC || head.epoch != header->epoch || head.prefix == info->prefix;
+}
+
+/* take this prefix's slot, or claim a free one for it; host_lock and the
+ * pool lock held */
+static void claim_slot( void )
+{
+    struct portres_host_header header;
+    int slot = -1;
+
+    if (!valid_header( &header ) || !lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK )) return;
+    if (info->magic != HOST_INFO_MAGIC)
+    {
+        info->prefix = random64();
+        prefix_label( info->label, sizeof(info->label) );
+        info->slot = 0;
+        info->magic = HOST_INFO_MAGIC;
+    }
+    if (info->slot && info->slot <= PORTRES_HOST_SLOTS)
+    {
+        slot = info->slot - 1;
+        if (!lock_byte_soon( PORTRES_HOST_LOCK_LIVE + slot, 0 )) slot = -1;
+        else if (!slot_ours( slot, &header ))
+        {
+            unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );
+            slot = -1;
+        }
+    }
+    for (unsigned int i = 0; slot < 0 && i < PORTRES_HOST_SLOTS; i++)
+    {
+        /* a slot nobody holds is free, whatever it says */
+        if (byte_held( PORTRES_HOST_LOCK_LIVE + i ) || !lock_byte_soon( PORTRES_HOST_LOCK_LIVE + i, 0 )) continue;
+        slot = i;
+        clear_slot( slot, &header );
+        info->slot = slot + 1;
+        info->hash = 0;
+        info->epoch = 0;
+    }
+    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
+    if (slot < 0)
+    {
+        WARN( "no free slot in the host view: this prefix's reservations are its own\n" );
+        return;
+    }
+    my_slot = slot;
+    TRACE( "prefix %s (id %#llx) has slot %d of the host view\n", info->label, (unsigned long long)info->prefix, slot );
+}
+
+/* portres_host_attach: take part in the host view (once per process, on
+ * the first pool lock; pool locked): hold this prefix's slot, claimed if
+ * it has none.  Nothing when the view is off or the file cannot be opened. */
+void portres_host_attach( void )
+{
+    AcquireSRWLockExclusive( &host_lock );
+    if (open_host() && my_slot < 0) claim_slot();
+    ReleaseSRWLockExclusive( &host_lock );
+}
+
+/* portres_host_publish: write the prefix's slot from pool if what it says
+ * changed, or the slot was lost (a file made anew); pool locked (lock.c,
+ * on every unlock).  One read of the file's header when nothing changed. */
+void portres_host_publish( const struct portres_pool *pool )
+{
+    static struct portres_host_slot slot;  /* pool locked: one writer per prefix */
+    struct portres_host_header header;
+    DWORD owner = portres_self_owner_id();
+    uint32_t hash, seq;
+    size_t size;
+
+    AcquireSRWLockExclusive( &host_lock );
+    if (host_state <= 0 || my_slot < 0 || !valid_header( &header )) goto done;
+    hash = portres_host_pool_hash( pool );
+    if (hash == info->hash && header.epoch == info->epoch && header.seq[my_slot] == info->seq &&
+        info->slot == (uint32_t)my_slot + 1)
+        goto done;
+    /* the holder lock first: a runtime block must never be seen without it */
+    if (owner && owner != holder_locked &&
+        lock_byte_soon( PORTRES_HOST_LOCK_HOLDER( my_slot, owner ), LOCKFILE_EXCLUSIVE_LOCK ))
+        holder_locked = owner;
+    if (!(seq = header.seq[my_slot] + 1)) seq = 1;
+    size = portres_host_slot_fill( &slot, pool, header.epoch, info->prefix, seq, GetCurrentProcessId(), info->label );
+    if (file_write( PORTRES_HOST_SLOT_OFFSET( my_slot ), &slot, size ) &&
+        file_write( offsetof(struct portres_host_header, seq[my_slot]), &seq, sizeof(seq) ))
+    {
+        info->slot = my_slot + 1;
+        info->hash = hash;
+        info->epoch = header.epoch;
+        info->seq = seq;
+        TRACE( "slot %d of the host view: %u blocks\n", my_slot, slot.count );
+    }
+done:
+    ReleaseSRWLockExclusive( &host_lock );
+}
+
+/* read slot index of another prefix: a copy on the heap if it is valid
+ * and alive, else NULL */
+static struct portres_host_slot *read_slot( unsigned int index, const struct portres_host_header *header )
+{
+    struct portres_host_slot head, *slot;
+    size_t size;
+
+    if (file_read( PORTRES_HOST_SLOT_OFFSET( index ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD ||
+        head.magic != PORTRES_HOST_SLOT_MAGIC || (info && head.prefix == info->prefix) ||
+        head.count > PORTRES_HOST_BLOCKS)
+        return NULL;
+    size = portres_host_slot_size( &head );
+    if (!(slot = malloc( size ))) return NULL;
+    if (!portres_host_slot_valid( slot, file_read( PORTRES_HOST_SLOT_OFFSET( index ), slot, size ), header, index ))
+    {
+        TRACE( "slot %u of the host view is being written or damaged: not counted\n", index );
+        free( slot );
+        return NULL;
+    }
+    return slot;
+}
+
+static void rebuild_bitmaps( void )
+{
+    memset( others, 0, sizeof(others) );
+    for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++) if (cache[i]) portres_host_slot_mark( cache[i], others );
+    for (unsigned int p = 0; p < PORTRES_PROTO_COUNT; p++)
+    {
+        others_live[p] = FALSE;
+        for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
+            if (cache[i] && portres_host_slot_find( cache[i], p, 0, 65536, NULL )) others_live[p] = TRUE;
+    }
+}
+
+/* slot is a dead prefix's: forgotten, and emptied in the file for every
+ * reader unless someone holds the claim lock or the slot (host_lock held) */
+static void forget_dead( unsigned int slot )
+{
+    struct portres_host_header header;
+
+    TRACE( "prefix %s (slot %u) has ended: its blocks no longer count\n", cache[slot] ? cache[slot]->label : "?", slot );
+    free( cache[slot] );
+    cache[slot] = NULL;
+    rebuild_bitmaps();
+    if (!lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY )) return;
+    if (read_header( &header ) && !byte_held( PORTRES_HOST_LOCK_LIVE + slot ))
+    {
+        clear_slot( slot, &header );
+        if (header.epoch == cache_epoch) cache_seq[slot] = header.seq[slot];
+    }
+    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
+}
+
+/* bring the other prefixes' slots up to date: one read of the header when
+ * nothing changed; host_lock held.  FALSE without a host view. */
+static BOOL refresh( void )
+{
+    struct portres_host_header header;
+    BOOL changed = FALSE;
+
+    if (!open_host() || !valid_header( &header )) return FALSE;
+    if (header.epoch != cache_epoch)
+    {
+        for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
+        {
+            free( cache[i] );
+            cache[i] = NULL;
+            cache_seq[i] = 0;
+        }
+        cache_epoch = header.epoch;
+        changed = TRUE;
+    }
+    for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
+    {
+        if (header.seq[i] == cache_seq[i]) continue;
+        changed = TRUE;
+        free( cache[i] );
+        cache[i] = NULL;
+        if (!header.seq[i] || (int)i == my_slot || !(cache[i] = read_slot( i, &header )))
+        {
+            /* a slot being written is read again next time */
+            cache_seq[i] = header.seq[i] && (int)i != my_slot ? 0 : header.seq[i];
+            continue;
+        }
+        cache_seq[i] = header.seq[i];
+        if (!byte_held( PORTRES_HOST_LOCK_LIVE + i )) forget_dead( i );
+    }
+    if (changed) rebuild_bitmaps();
+    /* this prefix's slot lost (a file made anew) or damaged: write it again */
+    if (my_slot >= 0 && (header.epoch != info->epoch || header.seq[my_slot] != info->seq)) republish = TRUE;
+    return TRUE;
+}
+
+/* after host_lock is released: write this prefix's slot again if refresh
+ * found it lost (takes the pool lock, whose release writes it) */
+static void unlock_host( void )
+{
+    BOOL again = republish;
+
+    republish = FALSE;
+    ReleaseSRWLockExclusive( &host_lock );
+    if (again && portres_lock()) portres_unlock();
+}
+
+/* portres_host_live: TRUE while another prefix has a block of proto
+ * (PORTRES_PROTO_COUNT: of any protocol), its liveness not checked.  One
+ * read of the file. */
+BOOL portres_host_live( enum portres_proto proto )
+{
+    BOOL live;
+
+    AcquireSRWLockExclusive( &host_lock );
+    live = refresh() && (proto < PORTRES_PROTO_COUNT ? others_live[proto]
+                                                     : others_live[PORTRES_TCP] || others_live[PORTRES_UDP]);
+    unlock_host();
+    return live;
+}
+
+/* portres_host_reserved: TRUE if port (host order) of proto is in another
+ * prefix's block, as last read (its liveness not checked) */
+BOOL portres_host_reserved( enum portres_proto proto, USHORT port )
+{
+    BOOL ret;
+
+    AcquireSRWLockShared( &host_lock );
+    ret = host_state > 0 && (others[proto][port >> 3] >> (port & 7)) & 1;
+    ReleaseSRWLockShared( &host_lock );
+    return ret;
+}
+
+/* portres_host_any_reserved: TRUE if a port of first..last (host order)
+ * of proto not set in except (NULL: none) is in another prefix's block */
+BOOL portres_host_any_reserved( enum portres_proto proto, UINT first, UINT last, const BYTE *except )
+{
+    BOOL ret = FALSE;
+
+    AcquireSRWLockShared( &host_lock );
+    if (host_state > 0 && others_live[proto])
+        for (UINT port = first; port <= last && port < 65536 && !ret; port++)
+            ret = (others[proto][port >> 3] & ~(except ? except[port >> 3] : 0)) >> (port & 7) & 1;
+    ReleaseSRWLockShared( &host_lock );
+    return ret;
+}
+
+/* portres_host_mark: set in bitmap the ports of proto in other prefixes' blocks */
+void portres_host_mark( enum portres_proto proto, BYTE *bitmap )
+{
+    AcquireSRWLockExclusive( &host_lock );
+    if (refresh() && others_live[proto])
+        for (unsigned int i = 0; i < PORTRES_BITMAP_BYTES; i++) bitmap[i] |= others[proto][i];
+    unlock_host();
+}
+
+/* is block of slot alive: its prefix, and its holder for a runtime or
+ * pending one?  host_lock held; a dead prefix is forgotten */
+static BOOL block_alive( unsigned int slot, const struct portres_host_block *block )
+{
+    if (!byte_held( PORTRES_HOST_LOCK_LIVE + slot ))
+    {
+        forget_dead( slot );
+        return FALSE;
+    }
+    return !block->holder || byte_held( PORTRES_HOST_LOCK_HOLDER( slot, block->holder ) );
+}
+
+static void fill_hit( struct portres_host_hit *hit, const struct portres_host_slot *slot,
+                      const struct portres_host_block *block )
+{
+    hit->block = *block;
+    lstrcpynA( hit->label, slot->label, sizeof(hit->label) );
+    hit->pid = slot->pid;
+}
+
+/* portres_host_conflict: TRUE if a live block of another prefix overlaps
+ * start..start+count-1 (host order) of proto, the first one in *hit.
+ * Blocks whose prefix or holder has died are passed over.  One read of the
+ * file, and one or two wineserver round trips per block found. */
+BOOL portres_host_conflict( enum portres_proto proto, USHORT start, USHORT count, struct portres_host_hit *hit )
+{
+    BOOL found = FALSE;
+
+    AcquireSRWLockExclusive( &host_lock );
+    if (refresh() && others_live[proto])
+    {
+        for (unsigned int i = 0; i < PORTRES_HOST_SLOTS && !found; i++)
+        {
+            const struct portres_host_block *block = NULL;
+
+            while (!found && cache[i] && (block = portres_host_slot_find( cache[i], proto, start, count, block )))
+            {
+                if (!block_alive( i, block )) continue;
+                fill_hit( hit, cache[i], block );
+                found = TRUE;
+            }
+        }
+    }
+    unlock_host();
+    return found;
+}
+
+/* portres_host_list: call callback for every live block of the other
+ * prefixes (portres.exe show); the number of blocks */
+unsigned int portres_host_list( void (*callback)( void *ctx, const struct portres_host_hit *hit ), void *ctx )
+{
+    struct portres_host_hit hit;
+    unsigned int n = 0;
+
+    AcquireSRWLockExclusive( &host_lock );
+    if (refresh())
+    {
+        for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
+        {
+            for (uint32_t b = 0; cache[i] && b < cache[i]->count; b++)
+            {
+                if (!block_alive( i, &cache[i]->blocks[b] )) continue;
+                fill_hit( &hit, cache[i], &cache[i]->blocks[b] );
+                callback( ctx, &hit );
+                n++;
+            }
+        }
+    }
+    unlock_host();
+    return n;
+}
