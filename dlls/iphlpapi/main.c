@@ -8,6 +8,7 @@
 #include "lock.h"
 #include "debug.h"
 #include "wine.h"
+#include "host.h"
 
 /* what an export Wine's builtin lacks does: fail with ERROR_NOT_SUPPORTED,
  * the error most IP Helper functions return for what they cannot do, as
@@ -29,6 +30,8 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
         /* without Wine's builtin there is nothing to forward to: refuse to load */
         if (!builtin) return FALSE;
         portres_forward_init( builtin );
+        /* hold the prefix's part of the host view while this process runs */
+        portres_host_attach();
         break;
     case DLL_PROCESS_DETACH:
         /* process exit (reserved non-NULL): no lock, no registry; the

@@ -20,6 +20,7 @@
 
 #include "ws2_32_private.h"
 #include "kernel.h"
+#include "host.h"
 #include "debug.h"
 
 static unsigned int proto_flag( enum portres_proto proto )
@@ -107,13 +108,15 @@ static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT
     return err;
 }
 
-/* the pool when reservations are live at all, else NULL: the common case,
- * one unlocked read and no wineserver round trip */
+/* the pool when reservations are live at all, in this prefix or another
+ * (the host view), else NULL: the common case, one unlocked read, one read
+ * of the host view's file and no wineserver round trip */
 static const struct portres_pool *live_pool( void )
 {
     const struct portres_pool *pool = portres_pool_view();
 
-    if (!pool || !(pool->live[PORTRES_TCP] | pool->live[PORTRES_UDP])) return NULL;
+    if (!pool || (!(pool->live[PORTRES_TCP] | pool->live[PORTRES_UDP]) && !portres_host_live( PORTRES_PROTO_COUNT )))
+        return NULL;
     return pool;
 }
 
@@ -125,7 +128,7 @@ static const struct portres_pool *enforcing( SOCKET s, BOOL known, struct sock_i
     const struct portres_pool *pool = live_pool();
 
     if (!pool || (!known && sock_lookup( s, info ))) return NULL;
-    return pool->live[info->proto] ? pool : NULL;
+    return pool->live[info->proto] || portres_host_live( info->proto ) ? pool : NULL;
 }
 
 /* TRUE if the kernel, left to pick the port of a port-0 or implicit bind,
@@ -137,7 +140,8 @@ static BOOL kernel_may_pick_reserved( const struct portres_pool *pool, enum port
     uint32_t first, last;
 
     portres_kernel_ephemeral_range( &first, &last );
-    return portres_pool_any_reserved( pool, proto, first, last, portres_kernel_reserved_ports() );
+    return portres_pool_any_reserved( pool, proto, first, last, portres_kernel_reserved_ports() ) ||
+           portres_host_any_reserved( proto, first, last, portres_kernel_reserved_ports() );
 }
 
 /* the picker's callback for a port-0 or implicit bind: bind the socket to
@@ -154,6 +158,7 @@ static int bind_port( void *ctx, enum portres_proto proto, uint16_t port )
 {
     struct bind_try *t = ctx;
 
+    if (portres_host_reserved( proto, port )) return 0;  /* another prefix's */
     t->err = try_port( t->s, &t->copy, port );
     if (!t->err) return 1;
     if (t->err == WSAEADDRINUSE || t->err == WSAEACCES) return 0;
@@ -220,6 +225,18 @@ static int foreign_reservation( enum portres_proto proto, USHORT port )
     }
     portres_unlock();
     return err;
+}
+
+/* WSAEACCES if port is inside a live runtime reservation of another
+ * prefix of the host (behaviour §9), else 0 */
+static int host_reservation( enum portres_proto proto, USHORT port )
+{
+    struct portres_host_hit hit;
+
+    if (!portres_host_conflict( proto, port, 1, &hit ) || hit.block.kind != PORTRES_KIND_RUNTIME) return 0;
+    TRACE( "%s port %u is in %u+%u of prefix %s (process %lu): WSAEACCES\n", proto ? "UDP" : "TCP", port,
+           hit.block.start, hit.block.count, hit.label, hit.pid );
+    return WSAEACCES;
 }
 
 /* the wildcard address of family, port 0 */
@@ -303,6 +320,8 @@ static int explicit_bind( SOCKET s, const struct sockaddr *addr, int len )
         if (!port && kernel_may_pick_reserved( pool, info.proto ))
             return bind_outside_reservations( pool, info.proto, s, addr, len );
         if (port && portres_pool_is_reserved( pool, info.proto, port ) && (err = foreign_reservation( info.proto, port )))
+            return err;
+        if (port && portres_host_reserved( info.proto, port ) && (err = host_reservation( info.proto, port )))
             return err;
     }
     return builtin_bind( s, addr, len );

@@ -5,6 +5,7 @@
 #include "ws2_32_private.h"
 #include "forward.h"
 #include "debug.h"
+#include "host.h"
 
 /* what an export Wine's builtin lacks does: fail as Winsock fails, with
  * WSAEOPNOTSUPP and the failure value of its return type (ws2_32.spec's
@@ -62,7 +63,10 @@ BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
     case DLL_PROCESS_ATTACH:
         DisableThreadLibraryCalls( instance );
         /* without Wine's builtin there is nothing to forward to: refuse to load */
-        return load_builtin( instance );
+        if (!load_builtin( instance )) return FALSE;
+        /* hold the prefix's part of the host view while this process runs */
+        portres_host_attach();
+        return TRUE;
     case DLL_PROCESS_DETACH:
         /* process exit (reserved non-NULL): no lock, no registry; the
          * wineserver closes the owner event, which ends the reservations */

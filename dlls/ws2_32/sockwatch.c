@@ -38,7 +38,14 @@
 
 #include "ws2_32_private.h"
 #include <winternl.h>
+#include "host.h"
 #include "debug.h"
+
+/* how often the watcher sees that the prefix's slot of the host view is
+ * still there (host.c portres_host_check): a holder of runtime
+ * reservations writes it again within this time after the file was
+ * damaged or made anew */
+#define HOST_CHECK_MS 1000
 
 /* the handshake of watch_start with the watcher thread, which issues the poll */
 enum watch_state { WATCH_ISSUING, WATCH_ACTIVE, WATCH_FAILED };
@@ -74,13 +81,19 @@ static void CALLBACK issue_poll( ULONG_PTR arg )
 static DWORD WINAPI watcher_main( void *arg )
 {
     OVERLAPPED_ENTRY done[64];
+    DWORD checked = GetTickCount();
     ULONG n;
 
     for (;;)
     {
         /* alertable: watch_start queues the polls to issue as APCs */
-        if (!GetQueuedCompletionStatusEx( watch_port, done, ARRAYSIZE(done), &n, INFINITE, TRUE )) continue;
-        for (ULONG i = 0; i < n; i++) fired( (struct sock_watch *)done[i].lpOverlapped );
+        if (GetQueuedCompletionStatusEx( watch_port, done, ARRAYSIZE(done), &n, HOST_CHECK_MS, TRUE ))
+            for (ULONG i = 0; i < n; i++) fired( (struct sock_watch *)done[i].lpOverlapped );
+        if (GetTickCount() - checked >= HOST_CHECK_MS)
+        {
+            portres_host_check();
+            checked = GetTickCount();
+        }
     }
     return 0;
 }

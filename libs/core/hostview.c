@@ -58,7 +58,7 @@ size_t portres_host_slot_size( const struct portres_host_slot *slot )
 /* portres_host_slot_fill: slot as the prefix's pool says, every live
  * reservation of every kind (runtime and pending ones with their owner as
  * holder), for the header's epoch, with the slot's new seq; label is cut
- * to fit.  Returns the bytes to write (portres_host_slot_size). */
+ * to fit.  pool NULL: no blocks.  Returns the bytes to write (portres_host_slot_size). */
 size_t portres_host_slot_fill( struct portres_host_slot *slot, const struct portres_pool *pool, uint64_t epoch,
                                uint64_t prefix, uint32_t seq, uint32_t pid, const char *label )
 {
@@ -72,7 +72,7 @@ size_t portres_host_slot_fill( struct portres_host_slot *slot, const struct port
     slot->seq = seq;
     slot->pid = pid;
     if (label) strncpy( slot->label, label, sizeof(slot->label) - 1 );
-    PORTRES_POOL_FOR_EACH( res, pool )
+    if (pool) PORTRES_POOL_FOR_EACH( res, pool )
     {
         struct portres_host_block *block = &slot->blocks[count];
 

@@ -13,10 +13,11 @@
  * out, and only while its prefix is alive, which the file's byte locks
  * tell (the kernel drops them when a process or a wineserver dies):
  *
- *   PORTRES_HOST_LOCK_CLAIM         exclusive while a slot is claimed or
- *                                   cleared, or the header is made anew
+ *   PORTRES_HOST_LOCK_HEADER        exclusive while the header is made anew
  *   PORTRES_HOST_LOCK_LIVE + slot   shared by every process of the prefix
- *                                   that uses the slot
+ *                                   that uses the slot; exclusive, for a
+ *                                   moment, by a process that claims the
+ *                                   slot or empties a dead prefix's
  *   PORTRES_HOST_LOCK_HOLDER(slot, owner)  exclusive by the process with
  *                                   that owner id (runtime and pending
  *                                   blocks go with it)
@@ -40,7 +41,7 @@
 #define PORTRES_HOST_BLOCKS      PORTRES_MAX_RESERVATIONS
 #define PORTRES_HOST_LABEL       128          /* the prefix's path, for show and traces */
 
-#define PORTRES_HOST_LOCK_CLAIM  0x40000000u
+#define PORTRES_HOST_LOCK_HEADER  0x40000000u
 #define PORTRES_HOST_LOCK_LIVE   0x40000100u
 #define PORTRES_HOST_LOCK_HOLDER( slot, owner ) \
     (0x50000000u + ((uint32_t)(slot) << 20) + ((uint32_t)(owner) & 0xfffffu))

@@ -28,6 +28,7 @@
 #define PORTRES_STORE_SECTION_NAME "Global\\portres-store-1"
 #define PORTRES_STORE_MUTEX_NAME   "Global\\portres-store-mutex-1"
 #define PORTRES_HOST_SECTION_NAME  "Global\\portres-host-1"  /* the prefix's part of the host view (host.c) */
+#define PORTRES_HOST_MUTEX_NAME    "Global\\portres-host-mutex-1"
 
 /* the persistent store under HKEY_LOCAL_MACHINE (64-bit view): one value
  * per reservation in \Tcp and \Udp ("START-END" = "0xTOKEN", regvalue.c),

@@ -190,7 +190,7 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
         {
             /* first use, or no answer: the helper may have ended (idle) */
             if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
-                !portres_runtime_dir( dir, sizeof(dir) ))
+                !portres_runtime_dir( dir, sizeof(dir), TRUE ))
                 helper_off = TRUE;
             /* after no answer, a new helper (one that died left its file) */
             else if (!(!attempt && read_helper_file( dir ) && connect_helper( api )) &&

@@ -17,8 +17,9 @@
  * prefix's lock is a lock attempt that fails immediately while the lock
  * is held.
  *
- * Lock order: the pool lock, then host_lock (this file's), then the file's
- * claim lock.  Nothing here is called with the pool lock held but
+ * Lock order: the pool lock, then host_lock (this file's), then the
+ * prefix's host mutex (its part of the view, struct host_info), then the
+ * file's locks.  Nothing here is called with the pool lock held but
  * portres_host_attach and portres_host_publish.
  */
 
@@ -34,7 +35,8 @@
 #define HOST_INFO_MAGIC 0x31696870u  /* "phi1" */
 
 /* the prefix's part, in the named section PORTRES_HOST_SECTION_NAME
- * (every process of the prefix, 32- and 64-bit); changed under the pool lock */
+ * (every process of the prefix, 32- and 64-bit); slot and prefix changed
+ * under the mutex PORTRES_HOST_MUTEX_NAME, the rest under the pool lock */
 struct host_info
 {
     uint32_t magic;
@@ -48,7 +50,7 @@ struct host_info
 
 static SRWLOCK host_lock = SRWLOCK_INIT;
 static LONG host_state;          /* 0 not opened yet, 1 on, -1 off */
-static HANDLE host_file, info_section;
+static HANDLE host_file, info_section, info_mutex;
 static struct host_info *info;
 static int my_slot = -1;         /* the slot whose live lock this process holds */
 static DWORD holder_locked;      /* the owner id whose holder lock it holds */
@@ -59,21 +61,31 @@ static BYTE others[PORTRES_PROTO_COUNT][PORTRES_BITMAP_BYTES];
 static BOOL others_live[PORTRES_PROTO_COUNT];
 static BOOL republish;
 
+/* the variable name of this process's environment, else of the
+ * wineserver's (services.exe's processes have none of the user's) */
+static BOOL prefix_getenv( const char *name, char *value, DWORD size )
+{
+    DWORD len = GetEnvironmentVariableA( name, value, size );
+
+    return (len && len < size) || wine_server_getenv( name, value, size );
+}
+
 /* portres_runtime_dir: the user's runtime folder of portres as a Unix
  * path (UTF-8) in dir: %PORTRES_RUNTIME_DIR%, else $XDG_RUNTIME_DIR/portres
- * (the user's alone, by the XDG Base Directory specification), else
- * /tmp/.wine-UID/portres (the folder of the user's wineservers, which every
- * wineserver checks is the user's alone).  FALSE if none can be named. */
-BOOL portres_runtime_dir( char *dir, DWORD size )
+ * (the user's alone, by the XDG Base Directory specification), from the
+ * process's environment or else the wineserver's.  With tmp, else
+ * /tmp/portres-$USER (for the helper, which checks that folder is the
+ * user's alone; the host view, whose readers cannot check, goes without).
+ * FALSE if none. */
+BOOL portres_runtime_dir( char *dir, DWORD size, BOOL tmp )
 {
     char value[MAX_PATH];
-    ULONG uid;
-    DWORD len;
 
-    if ((len = GetEnvironmentVariableA( "PORTRES_RUNTIME_DIR", dir, size )) && len < size) return TRUE;
-    if ((len = GetEnvironmentVariableA( "XDG_RUNTIME_DIR", value, sizeof(value) )) && len < sizeof(value))
+    if (prefix_getenv( "PORTRES_RUNTIME_DIR", dir, size )) return TRUE;
+    if (prefix_getenv( "XDG_RUNTIME_DIR", value, sizeof(value) ))
         return snprintf( dir, size, "%s/portres", value ) < (int)size;
-    if (wine_host_uid( &uid )) return snprintf( dir, size, "/tmp/.wine-%lu/portres", uid ) < (int)size;
+    if (tmp && prefix_getenv( "USER", value, sizeof(value) ))
+        return snprintf( dir, size, "/tmp/portres-%s", value ) < (int)size;
     return FALSE;
 }
 
@@ -124,7 +136,12 @@ static BOOL open_host( void )
         TRACE( "the host view is off: this prefix's reservations are its own\n" );
         return FALSE;
     }
-    if (!portres_runtime_dir( dir, sizeof(dir) ) || !host_path( dir, path, ARRAYSIZE(path) )) return FALSE;
+    if (!portres_runtime_dir( dir, sizeof(dir), FALSE ))
+    {
+        TRACE( "no runtime folder ($XDG_RUNTIME_DIR, %%PORTRES_RUNTIME_DIR%%): this prefix's reservations are its own\n" );
+        return FALSE;
+    }
+    if (!host_path( dir, path, ARRAYSIZE(path) )) return FALSE;
     CreateDirectoryW( path, NULL );
     snprintf( file, sizeof(file), "%s/%s", dir, PORTRES_HOST_FILE );
     if (!host_path( file, path, ARRAYSIZE(path) )) return FALSE;
@@ -133,10 +150,11 @@ static BOOL open_host( void )
     if (host_file == INVALID_HANDLE_VALUE)
     {
         host_file = NULL;
-        WARN( "cannot open %s (error %lu): this prefix's reservations are its own\n", file, GetLastError() );
+        TRACE( "cannot open %s (error %lu): this prefix's reservations are its own\n", file, GetLastError() );
         return FALSE;
     }
-    if (!(info_section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info),
+    if (!(info_mutex = CreateMutexW( NULL, FALSE, PORTRES_W(PORTRES_HOST_MUTEX_NAME) )) ||
+        !(info_section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info),
                                              PORTRES_W(PORTRES_HOST_SECTION_NAME) )) ||
         !(info = MapViewOfFile( info_section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(*info) )))
     {
@@ -166,8 +184,8 @@ static BOOL file_write( uint64_t offset, const void *buf, DWORD size )
 
 static BOOL lock_byte( DWORD offset, DWORD flags )
 {
-    OVERLAPPED ov = { .Offset = offset };
-    return LockFileEx( host_file, flags, 0, 1, 0, &ov );
+    return wine_lock_byte( host_file, offset, !!(flags & LOCKFILE_EXCLUSIVE_LOCK ),
+                           !(flags & LOCKFILE_FAIL_IMMEDIATELY) );
 }
 
 static void unlock_byte( DWORD offset )
@@ -220,17 +238,19 @@ static BOOL read_header( struct portres_host_header *header )
  * or made. */
 static BOOL valid_header( struct portres_host_header *header )
 {
+    DWORD got;
     BOOL ok;
 
     if (read_header( header )) return TRUE;
-    if (!lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK )) return FALSE;
-    if (!(ok = read_header( header )))
+    if (!lock_byte( PORTRES_HOST_LOCK_HEADER, LOCKFILE_EXCLUSIVE_LOCK )) return FALSE;
+    if (!(ok = portres_host_header_valid( header, (got = file_read( 0, header, sizeof(*header) )) )))
     {
-        WARN( "the host view's file is new or damaged: made anew\n" );
+        if (got) WARN( "the host view's file was damaged: made anew\n" );
+        else TRACE( "the host view's file is new\n" );
         portres_host_header_init( header, random64() );
         ok = file_write( 0, header, sizeof(*header) );
     }
-    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
+    unlock_byte( PORTRES_HOST_LOCK_HEADER );
     return ok;
 }
 
@@ -246,82 +266,111 @@ static void clear_slot( unsigned int slot, struct portres_host_header *header )
         header->seq[slot] = seq;
 }
 
-/* this prefix's path, for show and traces: %WINEPREFIX%, else ~/.wine */
+/* this prefix's path, for show and traces: $WINEPREFIX, else ~/.wine */
 static void prefix_label( char *label, DWORD size )
 {
     char home[MAX_PATH];
-    DWORD len;
 
-    if ((len = GetEnvironmentVariableA( "WINEPREFIX", label, size )) && len < size) return;
-    if ((len = GetEnvironmentVariableA( "HOME", home, sizeof(home) )) && len < sizeof(home))
-        snprintf( label, size, "%s/.wine", home );
+    if (prefix_getenv( "WINEPREFIX", label, size )) return;
+    if (prefix_getenv( "HOME", home, sizeof(home) )) snprintf( label, size, "%s/.wine", home );
     else lstrcpynA( label, "?", size );
 }
 
-/* is slot, whose live lock this process now holds, this prefix's (or
- * nobody's)?  Not if a live prefix claimed it while this one had no
- * process holding it. */
-static BOOL slot_ours( unsigned int slot, const struct portres_host_header *header )
+/* write the head of this prefix's slot, without blocks, for the header's
+ * epoch (the slot's live lock held: no other prefix can take it meanwhile) */
+static void own_slot( unsigned int slot, struct portres_host_header *header )
+{
+    struct portres_host_slot head;
+    uint32_t seq = header->seq[slot] + 1;
+
+    if (!seq) seq = 1;
+    portres_host_slot_fill( &head, NULL, header->epoch, info->prefix, seq, GetCurrentProcessId(), info->label );
+    if (file_write( PORTRES_HOST_SLOT_OFFSET( slot ), &head, PORTRES_HOST_SLOT_HEAD ) &&
+        file_write( offsetof(struct portres_host_header, seq[slot]), &seq, sizeof(seq) ))
+        header->seq[slot] = seq;
+    info->hash = 0;  /* the next unlock writes the pool's blocks */
+}
+
+/* the prefix whose head slot has, 0 if nobody's (empty, or from an
+ * earlier epoch) */
+static uint64_t slot_prefix( unsigned int slot, const struct portres_host_header *header )
 {
     struct portres_host_slot head;
 
-    if (file_read( PORTRES_HOST_SLOT_OFFSET( slot ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD)
-        return TRUE;
-    return head.magic != PORTRES_HOST_SLOT_MAGIC || head.epoch != header->epoch || head.prefix == info->prefix;
+    if (file_read( PORTRES_HOST_SLOT_OFFSET( slot ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD ||
+        head.magic != PORTRES_HOST_SLOT_MAGIC || head.epoch != header->epoch)
+        return 0;
+    return head.prefix;
 }
 
-/* take this prefix's slot, or claim a free one for it; host_lock and the
- * pool lock held */
-static void claim_slot( void )
+/* join the prefix's slot: its live lock (shared), if the slot is still
+ * this prefix's or nobody's (a slot nobody held was emptied by a reader) */
+static BOOL join_slot( unsigned int slot, struct portres_host_header *header )
+{
+    uint64_t prefix;
+
+    if (!lock_byte_soon( PORTRES_HOST_LOCK_LIVE + slot, 0 )) return FALSE;
+    if ((prefix = slot_prefix( slot, header )) == info->prefix) return TRUE;
+    if (!prefix)
+    {
+        own_slot( slot, header );
+        return TRUE;
+    }
+    unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );  /* another prefix took it meanwhile */
+    return FALSE;
+}
+
+/* claim a free slot for the prefix: one whose live lock nobody holds,
+ * taken exclusively (so that no one else can take it at once), made the
+ * prefix's, then held shared like every process of the prefix; -1 if none */
+static int claim_slot( struct portres_host_header *header )
+{
+    for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
+    {
+        if (!lock_byte( PORTRES_HOST_LOCK_LIVE + i, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY )) continue;
+        own_slot( i, header );  /* a dead prefix's blocks go with it */
+        unlock_byte( PORTRES_HOST_LOCK_LIVE + i );
+        if (join_slot( i, header )) return i;
+    }
+    return -1;
+}
+
+/* portres_host_attach: take part in the host view, once per process (at
+ * DLL load, and on the first pool lock): join this prefix's slot, claimed
+ * if it has none, and hold it as long as the process lives, so that the
+ * prefix's blocks count while any of its processes that loaded portres
+ * runs (winedevice.exe loads iphlpapi for the life of the wineserver).
+ * Nothing when the view is off or the file cannot be opened. */
+void portres_host_attach( void )
 {
     struct portres_host_header header;
     int slot = -1;
 
-    if (!valid_header( &header ) || !lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK )) return;
-    if (info->magic != HOST_INFO_MAGIC)
-    {
-        info->prefix = random64();
-        prefix_label( info->label, sizeof(info->label) );
-        info->slot = 0;
-        info->magic = HOST_INFO_MAGIC;
-    }
-    if (info->slot && info->slot <= PORTRES_HOST_SLOTS)
-    {
-        slot = info->slot - 1;
-        if (!lock_byte_soon( PORTRES_HOST_LOCK_LIVE + slot, 0 )) slot = -1;
-        else if (!slot_ours( slot, &header ))
-        {
-            unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );
-            slot = -1;
-        }
-    }
-    for (unsigned int i = 0; slot < 0 && i < PORTRES_HOST_SLOTS; i++)
-    {
-        /* a slot nobody holds is free, whatever it says */
-        if (byte_held( PORTRES_HOST_LOCK_LIVE + i ) || !lock_byte_soon( PORTRES_HOST_LOCK_LIVE + i, 0 )) continue;
-        slot = i;
-        clear_slot( slot, &header );
-        info->slot = slot + 1;
-        info->hash = 0;
-        info->epoch = 0;
-    }
-    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
-    if (slot < 0)
-    {
-        WARN( "no free slot in the host view: this prefix's reservations are its own\n" );
-        return;
-    }
-    my_slot = slot;
-    TRACE( "prefix %s (id %#llx) has slot %d of the host view\n", info->label, (unsigned long long)info->prefix, slot );
-}
-
-/* portres_host_attach: take part in the host view (once per process, on
- * the first pool lock; pool locked): hold this prefix's slot, claimed if
- * it has none.  Nothing when the view is off or the file cannot be opened. */
-void portres_host_attach( void )
-{
     AcquireSRWLockExclusive( &host_lock );
-    if (open_host() && my_slot < 0) claim_slot();
+    if (open_host() && my_slot < 0 && valid_header( &header ))
+    {
+        DWORD wait = WaitForSingleObject( info_mutex, INFINITE );
+
+        if (wait == WAIT_OBJECT_0 || wait == WAIT_ABANDONED)
+        {
+            if (info->magic != HOST_INFO_MAGIC)
+            {
+                info->prefix = random64();
+                prefix_label( info->label, sizeof(info->label) );
+                info->slot = 0;
+                info->magic = HOST_INFO_MAGIC;
+            }
+            if (info->slot && info->slot <= PORTRES_HOST_SLOTS && join_slot( info->slot - 1, &header ))
+                slot = info->slot - 1;
+            else if ((slot = claim_slot( &header )) >= 0)
+                info->slot = slot + 1;
+            ReleaseMutex( info_mutex );
+        }
+        if (slot < 0) WARN( "no free slot in the host view: this prefix's reservations are its own\n" );
+        else TRACE( "prefix %s (id %#llx) has slot %d of the host view\n", info->label,
+                    (unsigned long long)info->prefix, slot );
+        my_slot = slot;
+    }
     ReleaseSRWLockExclusive( &host_lock );
 }
 
@@ -396,7 +445,7 @@ static void rebuild_bitmaps( void )
 }
 
 /* slot is a dead prefix's: forgotten, and emptied in the file for every
- * reader unless someone holds the claim lock or the slot (host_lock held) */
+ * reader, its live lock taken exclusively meanwhile (host_lock held) */
 static void forget_dead( unsigned int slot )
 {
     struct portres_host_header header;
@@ -405,13 +454,13 @@ static void forget_dead( unsigned int slot )
     free( cache[slot] );
     cache[slot] = NULL;
     rebuild_bitmaps();
-    if (!lock_byte( PORTRES_HOST_LOCK_CLAIM, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY )) return;
-    if (read_header( &header ) && !byte_held( PORTRES_HOST_LOCK_LIVE + slot ))
+    if (!lock_byte( PORTRES_HOST_LOCK_LIVE + slot, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY )) return;
+    if (read_header( &header ))
     {
         clear_slot( slot, &header );
         if (header.epoch == cache_epoch) cache_seq[slot] = header.seq[slot];
     }
-    unlock_byte( PORTRES_HOST_LOCK_CLAIM );
+    unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );
 }
 
 /* bring the other prefixes' slots up to date: one read of the header when
@@ -463,6 +512,40 @@ static void unlock_host( void )
     republish = FALSE;
     ReleaseSRWLockExclusive( &host_lock );
     if (again && portres_lock()) portres_unlock();
+}
+
+/* is this process's slot in the file as it was last written?  host_lock held */
+static BOOL own_slot_intact( void )
+{
+    struct portres_host_header header;
+    struct portres_host_slot head, *slot;
+    size_t size;
+    BOOL ok;
+
+    if (my_slot < 0 || !read_header( &header ) ||
+        file_read( PORTRES_HOST_SLOT_OFFSET( my_slot ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD)
+        return FALSE;
+    size = portres_host_slot_size( &head );
+    if (!(slot = malloc( size ))) return TRUE;
+    ok = portres_host_slot_valid( slot, file_read( PORTRES_HOST_SLOT_OFFSET( my_slot ), slot, size ), &header, my_slot ) &&
+         slot->prefix == info->prefix;
+    free( slot );
+    return ok;
+}
+
+/* portres_host_check: see that this prefix's slot is still in the file
+ * whole, and write it again if not (the file was damaged or made anew);
+ * for a thread that runs anyway (ws2_32's socket watcher, every second) */
+void portres_host_check( void )
+{
+    AcquireSRWLockExclusive( &host_lock );
+    if (refresh() && my_slot >= 0 && !own_slot_intact())
+    {
+        WARN( "this prefix's slot of the host view was damaged: written again\n" );
+        info->hash = 0;
+        republish = TRUE;
+    }
+    unlock_host();
 }
 
 /* portres_host_live: TRUE while another prefix has a block of proto

@@ -120,25 +120,58 @@ BOOL wine_spawn( char *const argv[] )
     return !spawnvp( argv, 0 );
 }
 
-/* wine_host_uid: the Unix user id of the prefix's processes, read from
- * /proc/self/status through \\?\\unix: the wineserver opens files for
- * its clients, so "self" there is the wineserver, which runs as the same
- * user.  FALSE if it cannot be read (outside Wine). */
-BOOL wine_host_uid( ULONG *uid )
+/* wine_server_getenv: the variable name of the wineserver's Unix
+ * environment (the one of the first Wine command of the prefix, which
+ * started it), read from /proc/self/environ through \\?\\unix: the
+ * wineserver opens files for its clients, so "self" there is the
+ * wineserver.  Service processes (services.exe's, winedevice.exe) get an
+ * environment made from the registry alone, without the user's Unix
+ * variables; this is where they find them.  FALSE if it is not set or
+ * cannot be read (outside Wine). */
+BOOL wine_server_getenv( const char *name, char *value, DWORD size )
 {
-    char text[4096], *p;
-    DWORD got = 0;
+    static char text[65536];  /* read once: the wineserver's environment does not change */
+    static DWORD len;
+    static LONG state;        /* 0 unread, 1 read, -1 unreadable */
+    size_t name_len = strlen( name );
     HANDLE file;
 
-    file = CreateFileW( HOST_FILE( L"\\proc\\self\\status" ), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
-                        NULL, OPEN_EXISTING, 0, NULL );
-    if (file == INVALID_HANDLE_VALUE) return FALSE;
-    if (!ReadFile( file, text, sizeof(text) - 1, &got, NULL )) got = 0;
-    CloseHandle( file );
-    text[got] = 0;
-    if (!(p = strstr( text, "\nUid:" ))) return FALSE;
-    *uid = strtoul( p + 6, NULL, 10 );
-    return TRUE;
+    if (!state)
+    {
+        file = CreateFileW( HOST_FILE( L"\\proc\\self\\environ" ), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                            NULL, OPEN_EXISTING, 0, NULL );
+        if (file != INVALID_HANDLE_VALUE && ReadFile( file, text, sizeof(text) - 1, &len, NULL )) state = 1;
+        else state = -1;
+        if (file != INVALID_HANDLE_VALUE) CloseHandle( file );
+        text[state > 0 ? len : 0] = 0;
+    }
+    if (state < 0) return FALSE;
+    for (DWORD i = 0; i < len; i += strlen( text + i ) + 1)
+    {
+        if (strncmp( text + i, name, name_len ) || text[i + name_len] != '=') continue;
+        if (strlen( text + i + name_len + 1 ) >= size) return FALSE;
+        strcpy( value, text + i + name_len + 1 );
+        return TRUE;
+    }
+    return FALSE;
+}
+
+NTSTATUS NTAPI NtLockFile( HANDLE, HANDLE, PIO_APC_ROUTINE, void *, IO_STATUS_BLOCK *, LARGE_INTEGER *,
+                           LARGE_INTEGER *, ULONG *, BOOLEAN, BOOLEAN );
+
+/* wine_lock_byte: a byte-range lock of one byte of file at offset,
+ * exclusive or shared, waiting for it or not.  ntdll's NtLockFile without
+ * the I/O status block, which Wine does not take (dlls/ntdll/unix/file.c:
+ * LockFileEx's OVERLAPPED makes it print a FIXME in every process).  For a
+ * file of the host (\\?\\unix) the wineserver takes the host's fcntl lock
+ * too (server/fd.c), so the lock holds against every wineserver, and
+ * goes when the process or the wineserver dies.  Waiting on another
+ * wineserver's lock, Wine tries again every 100 ms. */
+BOOL wine_lock_byte( HANDLE file, DWORD offset, BOOL exclusive, BOOL wait )
+{
+    LARGE_INTEGER start = { .QuadPart = offset }, count = { .QuadPart = 1 };
+
+    return !NtLockFile( file, NULL, NULL, NULL, NULL, &start, &count, NULL, !wait, exclusive );
 }
 
 /* wine_dbg_output_fn: ntdll's __wine_dbg_output, NULL outside Wine */

@@ -13,7 +13,8 @@
  * The child modes "hold", "check", "busy", "pcreate", "plookup" and
  * "pdelete" are used by tests/scripts/kill9.sh (SIGKILL of the Wine
  * process, restart of the wineserver); those and "denied" by wow64.sh
- * (32- and 64-bit processes in one prefix).
+ * (32- and 64-bit processes in one prefix); those, "busy6", "denied6",
+ * "bindok" and "implicit" by hostwide.sh (several prefixes).
  *
  * Ports: specific blocks only in 44000-45999 (each conformance test file
  * has its own range; kill9.sh passes its own ports, 46000-46499).
@@ -119,9 +120,10 @@ static void child_persist( USHORT port, DWORD parent )
     }
 }
 
-/* child hold <port>: acquire TCP and UDP blocks of HOLD_COUNT ports at port,
- * print "held", and sleep up to 60 s (kill9.sh kills it with SIGKILL) */
-static void child_hold( USHORT port )
+/* child hold <port> [<count>]: acquire TCP and UDP blocks of count
+ * (HOLD_COUNT) ports at port, print "held", and sleep up to 60 s (kill9.sh
+ * and hostwide.sh kill it with SIGKILL) */
+static void child_hold( USHORT port, USHORT count )
 {
     INET_PORT_RESERVATION_INSTANCE inst;
     int udp, err, held = 1;
@@ -129,8 +131,8 @@ static void child_hold( USHORT port )
     for (udp = 0; udp < 2; udp++)
     {
         SOCKET s = new_socket( AF_INET, udp );
-        err = acquire( s, port, HOLD_COUNT, &inst );
-        ok( !err, "hold: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
+        err = acquire( s, port, count, &inst );
+        ok( !err, "hold: %s acquire %u+%u: got %d\n", proto_name[udp], port, count, err );
         if (err) held = 0;
     }
     printf( held ? "held\n" : "not held\n" );
@@ -154,15 +156,16 @@ static void child_check( USHORT port )
     }
 }
 
-/* child busy <port>: the blocks of "hold" are held by another process */
-static void child_busy( USHORT port )
+/* child busy|busy6 <port>: the blocks of "hold" are held by another
+ * process (or prefix): acquires on IPv4 (IPv6) sockets fail */
+static void child_busy( USHORT port, int family )
 {
     INET_PORT_RESERVATION_INSTANCE inst;
     int udp, err;
 
     for (udp = 0; udp < 2; udp++)
     {
-        SOCKET s = new_socket( AF_INET, udp );
+        SOCKET s = new_socket( family, udp );
         err = acquire( s, port, HOLD_COUNT, &inst );
         ok( err == WSAEADDRINUSE, "busy: %s acquire %u+%u: got %d\n", proto_name[udp], port, HOLD_COUNT, err );
         if (!err) release( s, inst.Token.Token );
@@ -170,9 +173,26 @@ static void child_busy( USHORT port )
     }
 }
 
-/* child denied <port>: explicit TCP and UDP binds to the first port of
- * the blocks of "hold", held by another process, fail WSAEACCES */
-static void child_denied( USHORT port )
+/* child denied|denied6 <port>: explicit TCP and UDP binds of 127.0.0.1
+ * (::1) to the first port of the blocks of "hold", held by another process
+ * (or prefix), fail WSAEACCES */
+static void child_denied( USHORT port, int family )
+{
+    int udp, err;
+
+    for (udp = 0; udp < 2; udp++)
+    {
+        SOCKET s = new_socket( family, udp );
+        err = bind_loopback( s, family, port );
+        ok( err == WSAEACCES, "denied: %s bind to %u: got %d\n", proto_name[udp], port, err );
+        closesocket( s );
+    }
+}
+
+/* child bindok <port>: explicit TCP and UDP binds of 127.0.0.1 to port
+ * succeed (hostwide.sh: a prefix that keeps out of the host view, a
+ * persistent block of another prefix) */
+static void child_bindok( USHORT port )
 {
     int udp, err;
 
@@ -180,9 +200,48 @@ static void child_denied( USHORT port )
     {
         SOCKET s = new_socket( AF_INET, udp );
         err = bind_loopback( s, AF_INET, port );
-        ok( err == WSAEACCES, "denied: %s bind to %u: got %d\n", proto_name[udp], port, err );
+        ok( !err, "bindok: %s bind to %u: got %d\n", proto_name[udp], port, err );
         closesocket( s );
     }
+}
+
+/* child implicit <port> <count>: 500 UDP sendto and 500 TCP connect
+ * implicit binds; none takes a port of port..port+count-1, a block another
+ * prefix holds where the kernel picks ports (hostwide.sh) */
+static void child_implicit( USHORT port, USHORT count )
+{
+    struct sockaddr_in to = { .sin_family = AF_INET }, local;
+    unsigned int inside = 0, unbound = 0, first_inside = 0;
+    SOCKET listener, s, c;
+    int len, i;
+
+    listener = new_socket( AF_INET, FALSE );
+    to.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    len = sizeof(to);
+    ok( !bind( listener, (struct sockaddr *)&to, sizeof(to) ) && !listen( listener, 16 ) &&
+        !getsockname( listener, (struct sockaddr *)&to, &len ), "implicit: no listener: %d\n", WSAGetLastError() );
+    for (i = 0; i < 1000; i++)
+    {
+        int udp = i < 500;
+
+        s = new_socket( AF_INET, udp );
+        if (udp) sendto( s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to) );
+        else if (!connect( s, (struct sockaddr *)&to, sizeof(to) ) && (c = accept( listener, NULL, NULL )) != INVALID_SOCKET)
+            abort_close( c );
+        len = sizeof(local);
+        if (getsockname( s, (struct sockaddr *)&local, &len ) || !local.sin_port) unbound++;
+        else if (ntohs( local.sin_port ) >= port && ntohs( local.sin_port ) < port + count)
+        {
+            if (!inside++) first_inside = i;
+            trace( "implicit: %s bind %d took port %u\n", udp ? "UDP" : "TCP", i, ntohs( local.sin_port ) );
+        }
+        if (udp) closesocket( s );
+        else abort_close( s );
+    }
+    closesocket( listener );
+    ok( !inside, "implicit: %u of 1000 implicit binds took a port of %u+%u, the first bind %u\n", inside, port, count,
+        first_inside );
+    ok( !unbound, "implicit: %u of 1000 sockets were not bound\n", unbound );
 }
 
 /* child pcreate|plookup|pdelete <port> [<expected error>]: the persistent
@@ -199,7 +258,9 @@ static void child_persistent_op( const char *op, USHORT port, ULONG expect )
         if (!strcmp( op, "pcreate" ))
         {
             err = persistent_create( udp, port, PERSIST_COUNT, &token[udp] );
-            ok( err == NO_ERROR, "pcreate: %s %u+%u: got %lu\n", proto_name[udp], port, PERSIST_COUNT, err );
+            ok( err == expect, "pcreate: %s %u+%u: got %lu, expected %lu\n", proto_name[udp], port, PERSIST_COUNT,
+                err, expect );
+            if (err) token[udp] = 0;
         }
         else if (!strcmp( op, "plookup" ))
         {
@@ -529,10 +590,14 @@ START_TEST(crossprocess)
         if (!strcmp( argv[2], "acquire" )) child_acquire( port, parent, TRUE );
         else if (!strcmp( argv[2], "try" )) child_acquire( port, parent, FALSE );
         else if (!strcmp( argv[2], "persist" )) child_persist( port, parent );
-        else if (!strcmp( argv[2], "hold" )) child_hold( port );
+        else if (!strcmp( argv[2], "hold" )) child_hold( port, parent ? parent : HOLD_COUNT );
         else if (!strcmp( argv[2], "check" )) child_check( port );
-        else if (!strcmp( argv[2], "busy" )) child_busy( port );
-        else if (!strcmp( argv[2], "denied" )) child_denied( port );
+        else if (!strcmp( argv[2], "busy" )) child_busy( port, AF_INET );
+        else if (!strcmp( argv[2], "busy6" )) child_busy( port, AF_INET6 );
+        else if (!strcmp( argv[2], "denied" )) child_denied( port, AF_INET );
+        else if (!strcmp( argv[2], "denied6" )) child_denied( port, AF_INET6 );
+        else if (!strcmp( argv[2], "bindok" )) child_bindok( port );
+        else if (!strcmp( argv[2], "implicit" )) child_implicit( port, parent );
         else if (!strcmp( argv[2], "pcreate" ) || !strcmp( argv[2], "plookup" ) || !strcmp( argv[2], "pdelete" ))
             child_persistent_op( argv[2], port, argc >= 5 ? strtoul( argv[4], NULL, 10 ) : 0 );
         else ok( 0, "unknown child mode %s\n", argv[2] );

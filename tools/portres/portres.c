@@ -37,6 +37,7 @@
 
 #include "shared.h"
 #include "lock.h"
+#include "host.h"
 #include "admin.h"
 #include "store.h"
 #include "reserve.h"
@@ -172,6 +173,26 @@ static int compare_ranges( const void *a, const void *b )
     return (int)((const struct range *)a)->start - (int)((const struct range *)b)->start;
 }
 
+/* the blocks of other prefixes (the host view), for show */
+struct other_ranges
+{
+    enum portres_proto proto;
+    BOOL persistent_only;
+    unsigned int n;
+    struct portres_host_hit hits[256];
+};
+
+static void add_other( void *ctx, const struct portres_host_hit *hit )
+{
+    struct other_ranges *others = ctx;
+    BOOL administered = hit->block.kind == PORTRES_KIND_PERSISTENT || hit->block.kind == PORTRES_KIND_PENDING;
+
+    if (hit->block.proto != others->proto || (others->persistent_only && !administered) ||
+        others->n == ARRAYSIZE(others->hits))
+        return;
+    others->hits[others->n++] = *hit;
+}
+
 /* show excludedportrange: the reservations of the protocol in the shared
  * pool (seeing the registry's hand edits), administered persistent ones
  * marked "*", active ones and live runtime ones without; runtime ones
@@ -180,6 +201,7 @@ static int compare_ranges( const void *a, const void *b )
 static DWORD show_excluded( const struct params *params )
 {
     static struct range ranges[PORTRES_MAX_RESERVATIONS];
+    static struct other_ranges others;
     const struct portres_reservation *res;
     struct portres_pool *pool;
     unsigned int n = 0;
@@ -207,6 +229,24 @@ static DWORD show_excluded( const struct params *params )
     for (unsigned int i = 0; i < n; i++)
         printf( "%10u    %8u%s\n", ranges[i].start, ranges[i].end, ranges[i].persistent ? "     *" : "" );
     printf( "\n* - Administered port exclusions.\n\n" );
+
+    /* the other prefixes' blocks, which hold here too (behaviour §9) */
+    others.proto = params->proto;
+    others.persistent_only = params->persistent_only;
+    portres_host_list( add_other, &others );
+    if (!others.n) return NO_ERROR;
+    printf( "Port exclusions of other prefixes\n\n" );
+    printf( "Start Port    End Port       Prefix\n" );
+    printf( "----------    --------       ------\n" );
+    for (unsigned int i = 0; i < others.n; i++)
+    {
+        const struct portres_host_block *block = &others.hits[i].block;
+        BOOL administered = block->kind == PORTRES_KIND_PERSISTENT || block->kind == PORTRES_KIND_PENDING;
+
+        printf( "%10u    %8u%s    %s\n", block->start, block->start + block->count - 1, administered ? "  *" : "   ",
+                others.hits[i].label );
+    }
+    printf( "\n" );
     return NO_ERROR;
 }
 
