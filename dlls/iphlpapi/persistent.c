@@ -27,7 +27,7 @@ static ULONG create_reservation( enum portres_proto proto, USHORT start_net, USH
     ULONG err;
 
     if (!token || IsBadWritePtr( token, sizeof(*token) )) err = ERROR_INVALID_PARAMETER;
-    else if (!(err = portres_reserve( PORTRES_KIND_PERSISTENT, proto, start, count, 0, NULL, &res )))
+    else if (!(err = portres_reserve( PORTRES_KIND_PERSISTENT, proto, start, count, 0, FALSE, NULL, &res )))
         *token = res.token;
     TRACE( "%s (%u, %u, %p) -> %lu, token %#llx\n", proto_names[proto], start, count, token, err,
            (unsigned long long)res.token );

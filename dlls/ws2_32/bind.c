@@ -207,17 +207,28 @@ static int bind_outside_reservations( const struct portres_pool *pool, enum port
     return t.err;
 }
 
-/* WSAEACCES if port is inside a live runtime reservation of another
- * process (behaviour §4), else 0; one wineserver round trip */
-static int foreign_reservation( enum portres_proto proto, USHORT port )
+/* does res keep out an explicit bind of a socket associated with token
+ * association (0: none)?  A runtime reservation of another process, and a
+ * persistent one made by CreatePersistent*PortReservation unless the
+ * socket is associated with it; an administered exclusion never
+ * (behaviour §4) */
+static BOOL keeps_out( const struct portres_reservation *res, ULONG64 association )
+{
+    if (res->kind == PORTRES_KIND_RUNTIME) return !portres_is_self( res->owner );
+    return !portres_res_administered( res ) && res->token != association;
+}
+
+/* WSAEACCES if port is inside a live reservation that keeps out an
+ * explicit bind of a socket associated with association (keeps_out),
+ * else 0; one wineserver round trip */
+static int foreign_reservation( enum portres_proto proto, USHORT port, ULONG64 association )
 {
     struct portres_pool *pool;
     struct portres_reservation *res;
     int err = 0;
 
     if (!(pool = portres_lock())) return 0;
-    if ((res = portres_find_conflict( pool, proto, port, 1 )) && res->kind == PORTRES_KIND_RUNTIME &&
-        !portres_is_self( res->owner ))
+    if ((res = portres_find_conflict( pool, proto, port, 1 )) && keeps_out( res, association ))
     {
         TRACE( "%s port %u is in %u+%u, token %#llx of process %u: WSAEACCES\n", proto ? "UDP" : "TCP", port,
                res->start, res->count, (unsigned long long)res->token, res->pid );
@@ -227,13 +238,15 @@ static int foreign_reservation( enum portres_proto proto, USHORT port )
     return err;
 }
 
-/* WSAEACCES if port is inside a live runtime reservation of another
- * prefix of the host (behaviour §9), else 0 */
+/* WSAEACCES if port is inside a live reservation of another prefix of
+ * the host (behaviour §9) that is not an administered exclusion (a
+ * socket cannot be associated with another prefix's token), else 0 */
 static int host_reservation( enum portres_proto proto, USHORT port )
 {
     struct portres_host_hit hit;
 
-    if (!portres_host_conflict( proto, port, 1, &hit ) || hit.block.kind != PORTRES_KIND_RUNTIME) return 0;
+    if (!portres_host_conflict( proto, port, 1, &hit ) || (hit.block.flags & PORTRES_HOST_BLOCK_ADMINISTERED))
+        return 0;
     TRACE( "%s port %u is in %u+%u of prefix %s (process %lu): WSAEACCES\n", proto ? "UDP" : "TCP", port,
            hit.block.start, hit.block.count, hit.label, hit.pid );
     return WSAEACCES;
@@ -319,7 +332,8 @@ static int explicit_bind( SOCKET s, const struct sockaddr *addr, int len )
 
         if (!port && kernel_may_pick_reserved( pool, info.proto ))
             return bind_outside_reservations( pool, info.proto, s, addr, len );
-        if (port && portres_pool_is_reserved( pool, info.proto, port ) && (err = foreign_reservation( info.proto, port )))
+        if (port && portres_pool_is_reserved( pool, info.proto, port ) &&
+            (err = foreign_reservation( info.proto, port, info.association )))
             return err;
         if (port && portres_host_reserved( info.proto, port ) && (err = host_reservation( info.proto, port )))
             return err;

@@ -82,7 +82,7 @@ static int acquire( SOCKET s, enum portres_proto proto, const INET_PORT_RANGE *r
     /* the socket's watch and room for the token first: nothing can fail
      * once the reservation is made */
     if ((err = sock_prepare_acquire( s, &watch ))) return err;
-    if ((err = winsock_error( portres_reserve( PORTRES_KIND_RUNTIME, proto, start, count, watch, &api, &res ) )))
+    if ((err = winsock_error( portres_reserve( PORTRES_KIND_RUNTIME, proto, start, count, watch, FALSE, &api, &res ) )))
         return err;
     if (!sock_acquired( s, res.token ))
     {

@@ -83,6 +83,7 @@ size_t portres_host_slot_fill( struct portres_host_slot *slot, const struct port
         block->proto = res->proto;
         block->kind = res->kind;
         if (res->kind == PORTRES_KIND_RUNTIME || res->kind == PORTRES_KIND_PENDING) block->holder = res->owner;
+        if (portres_res_administered( res )) block->flags = PORTRES_HOST_BLOCK_ADMINISTERED;
         count++;
     }
     slot->count = count;
@@ -108,6 +109,7 @@ int portres_host_slot_valid( const struct portres_host_slot *slot, size_t size,
         const struct portres_host_block *block = &slot->blocks[i];
 
         if (block->proto >= PORTRES_PROTO_COUNT || block->kind >= PORTRES_KIND_COUNT ||
+            (block->flags & ~PORTRES_HOST_BLOCK_ADMINISTERED) ||
             !portres_range_valid( block->start, block->count ))
             return 0;
     }
@@ -153,7 +155,8 @@ uint32_t portres_host_pool_hash( const struct portres_pool *pool )
 
     PORTRES_POOL_FOR_EACH( res, pool )
     {
-        uint32_t words[3] = { res->start | (uint32_t)res->count << 16, res->proto | (uint32_t)res->kind << 8,
+        uint32_t words[3] = { res->start | (uint32_t)res->count << 16,
+                              res->proto | (uint32_t)res->kind << 8 | (uint32_t)portres_res_administered( res ) << 16,
                               res->kind == PORTRES_KIND_RUNTIME || res->kind == PORTRES_KIND_PENDING ? res->owner : 0 };
         const uint8_t *p = (const uint8_t *)words;
 

@@ -56,13 +56,15 @@ struct portres_host_header
     uint32_t seq[PORTRES_HOST_SLOTS];  /* bumped by every write of a slot */
 };
 
+#define PORTRES_HOST_BLOCK_ADMINISTERED 1  /* an administered exclusion: binds may take its ports */
+
 struct portres_host_block
 {
     uint16_t start;      /* first port */
     uint16_t count;
     uint8_t  proto;      /* enum portres_proto */
     uint8_t  kind;       /* enum portres_kind */
-    uint16_t reserved;
+    uint16_t flags;      /* PORTRES_HOST_BLOCK_* */
     uint32_t holder;     /* runtime and pending: the owner id in its prefix, else 0 */
 };
 

@@ -45,13 +45,17 @@ int portres_dynamic_range_valid( uint32_t start, uint32_t count )
            portres_range_valid( start, count );
 }
 
+/* the bits of a token that say its class (portres_pool_new_token); the
+ * counter never sets them */
+#define TOKEN_CLASS_BITS (PORTRES_PERSISTENT_TOKEN_BIT | PORTRES_ADMINISTERED_TOKEN_BIT)
+
 /* portres_pool_init: empty pool; token_seed makes tokens differ between
  * pool instances (so a token from an earlier Wine session is not reused) */
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed )
 {
     memset( pool, 0, sizeof(*pool) );
     pool->version = PORTRES_POOL_VERSION;
-    pool->next_token = (token_seed & ~PORTRES_PERSISTENT_TOKEN_BIT & ~0xffffffffull) | 1;
+    pool->next_token = (token_seed & ~TOKEN_CLASS_BITS & ~0xffffffffull) | 1;
     for (int proto = 0; proto < PORTRES_PROTO_COUNT; proto++)
     {
         pool->dyn_first[proto] = PORTRES_DYNAMIC_FIRST;
@@ -130,6 +134,14 @@ int portres_res_persistent( const struct portres_reservation *res )
     return res->kind != PORTRES_KIND_RUNTIME;
 }
 
+/* portres_res_administered: TRUE for an administered exclusion (its
+ * token's PORTRES_ADMINISTERED_TOKEN_BIT, any persistent kind), whose ports
+ * binds may take (behaviour §4) */
+int portres_res_administered( const struct portres_reservation *res )
+{
+    return portres_res_persistent( res ) && (res->token & PORTRES_ADMINISTERED_TOKEN_BIT);
+}
+
 /* portres_res_reloadable: TRUE for the kinds the registry holds and a
  * reload replaces (persistent, active); pending and runtime ones stay */
 int portres_res_reloadable( const struct portres_reservation *res )
@@ -153,14 +165,18 @@ struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, 
     return NULL;
 }
 
-/* portres_pool_new_token: a token no reservation holds; persistent tokens
- * have PORTRES_PERSISTENT_TOKEN_BIT set, runtime tokens never; never 0 */
-uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent )
+/* portres_pool_new_token: a token no reservation holds, of class (enum
+ * portres_token_class; any other non-zero value: persistent): persistent
+ * tokens have PORTRES_PERSISTENT_TOKEN_BIT set, runtime tokens never;
+ * administered ones PORTRES_ADMINISTERED_TOKEN_BIT too, the other
+ * persistent ones never; never 0 */
+uint64_t portres_pool_new_token( struct portres_pool *pool, int class )
 {
     for (;;)
     {
-        uint64_t token = ++pool->next_token & ~PORTRES_PERSISTENT_TOKEN_BIT;
-        if (persistent) token |= PORTRES_PERSISTENT_TOKEN_BIT;
+        uint64_t token = ++pool->next_token & ~TOKEN_CLASS_BITS;
+        if (class) token |= PORTRES_PERSISTENT_TOKEN_BIT;
+        if (class == PORTRES_TOKEN_ADMINISTERED) token |= PORTRES_ADMINISTERED_TOKEN_BIT;
         if (token && token != PORTRES_PERSISTENT_TOKEN_BIT && !portres_pool_find_token( pool, token ))
             return token;
     }
@@ -213,11 +229,11 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
  * byte for byte as before the add */
 void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservation *res )
 {
-    uint64_t counter = res->token & ~PORTRES_PERSISTENT_TOKEN_BIT;
+    uint64_t counter = res->token & ~TOKEN_CLASS_BITS;
 
     if (!res->token) return;
     portres_pool_remove( pool, res );
-    if ((pool->next_token & ~PORTRES_PERSISTENT_TOKEN_BIT) == counter) pool->next_token--;
+    if ((pool->next_token & ~TOKEN_CLASS_BITS) == counter) pool->next_token--;
 }
 
 /* remove_matching's kind for every kind a reload replaces */

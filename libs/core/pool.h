@@ -22,8 +22,15 @@
 #define PORTRES_DYNAMIC_MIN_FIRST 1025
 #define PORTRES_DYNAMIC_MIN_COUNT 255
 
-/* persistent tokens have the top bit set, runtime tokens never do [dec] */
-#define PORTRES_PERSISTENT_TOKEN_BIT (1ull << 63)
+/* persistent tokens have the top bit set, runtime tokens never do [dec];
+ * of the persistent ones, an administered exclusion's (netsh add
+ * excludedportrange, store=persistent or active) has the next bit set
+ * too, a CreatePersistent*PortReservation one never (behaviour §4) */
+#define PORTRES_PERSISTENT_TOKEN_BIT   (1ull << 63)
+#define PORTRES_ADMINISTERED_TOKEN_BIT (1ull << 62)
+
+/* what portres_pool_new_token makes */
+enum portres_token_class { PORTRES_TOKEN_RUNTIME, PORTRES_TOKEN_PERSISTENT, PORTRES_TOKEN_ADMINISTERED };
 
 /* what a reservation of the pool is; every kind but runtime has a
  * persistent token (PORTRES_PERSISTENT_TOKEN_BIT) [dec] */
@@ -78,6 +85,7 @@ typedef int (*portres_port_free_fn)( void *ctx, enum portres_proto proto, uint16
 
 int portres_range_valid( uint32_t start, uint32_t count );
 int portres_res_persistent( const struct portres_reservation *res );
+int portres_res_administered( const struct portres_reservation *res );
 int portres_res_reloadable( const struct portres_reservation *res );
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed );
 int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port );
@@ -90,7 +98,7 @@ struct portres_reservation *portres_pool_find_overlap( struct portres_pool *pool
 struct portres_reservation *portres_pool_find_token( struct portres_pool *pool, uint64_t token );
 struct portres_reservation *portres_pool_find_exact( struct portres_pool *pool, enum portres_proto proto,
                                                      uint16_t start, uint16_t count, int persistent );
-uint64_t portres_pool_new_token( struct portres_pool *pool, int persistent );
+uint64_t portres_pool_new_token( struct portres_pool *pool, int class );
 struct portres_reservation *portres_pool_add( struct portres_pool *pool, const struct portres_reservation *tmpl );
 void portres_pool_remove( struct portres_pool *pool, struct portres_reservation *res );
 void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservation *res );

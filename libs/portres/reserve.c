@@ -87,7 +87,7 @@ static BOOL block_in_use( const struct portres_sockapi *api, enum portres_proto 
 /* add *res (its block, protocol, kind and watch set) to the locked pool as
  * this process's, if no reservation overlaps it: NO_ERROR,
  * ERROR_SHARING_VIOLATION or ERROR_NOT_ENOUGH_MEMORY */
-static DWORD publish( struct portres_pool *pool, struct portres_reservation *res )
+static DWORD publish( struct portres_pool *pool, struct portres_reservation *res, enum portres_token_class class )
 {
     struct portres_reservation *other;
 
@@ -98,7 +98,7 @@ static DWORD publish( struct portres_pool *pool, struct portres_reservation *res
         return ERROR_SHARING_VIOLATION;
     }
     if (!(res->owner = portres_self_owner( pool ))) return ERROR_NOT_ENOUGH_MEMORY;
-    res->token = portres_pool_new_token( pool, res->kind != PORTRES_KIND_RUNTIME );
+    res->token = portres_pool_new_token( pool, class );
     res->pid = GetCurrentProcessId();
     return portres_pool_add( pool, res ) ? NO_ERROR : ERROR_NOT_ENOUGH_MEMORY;
 }
@@ -140,7 +140,10 @@ static int not_tried( void *ctx, enum portres_proto proto, uint16_t port )
  * active) of count ports of proto from start (host order; 0 for a runtime
  * one: any free block of the dynamic port range, chosen by
  * portres_pool_pick, above the kernel's ephemeral range first).  watch:
- * the runtime one's socket watch (ws2_32's sockwatch.c), else 0.  api: the
+ * the runtime one's socket watch (ws2_32's sockwatch.c), else 0.
+ * administered: a persistent one is an administered exclusion (netsh's,
+ * portres.exe), whose ports binds may take; active ones always are
+ * (behaviour §4).  api: the
  * Winsock functions of the in-use check's test binds; NULL for Wine's
  * builtin ws2_32.  On success *out is the reservation as added, with its
  * new token.
@@ -153,10 +156,13 @@ static int not_tried( void *ctx, enum portres_proto proto, uint16_t port )
  * or the registry's or the journal's error (e.g. ERROR_DISK_FULL), nothing
  * changed then.  Source: behaviour §2, §3. */
 DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT start, USHORT count, UINT64 watch,
-                       const struct portres_sockapi *api, struct portres_reservation *out )
+                       BOOL administered, const struct portres_sockapi *api, struct portres_reservation *out )
 {
     struct portres_reservation res = { .watch = watch, .start = start, .count = count, .proto = proto };
     BOOL wildcard = kind == PORTRES_KIND_RUNTIME && !start;
+    enum portres_token_class class = kind == PORTRES_KIND_RUNTIME ? PORTRES_TOKEN_RUNTIME
+                                   : administered || kind == PORTRES_KIND_ACTIVE ? PORTRES_TOKEN_ADMINISTERED
+                                   : PORTRES_TOKEN_PERSISTENT;
     uint8_t tried[PORTRES_BITMAP_BYTES];
     struct portres_pool *pool;
     DWORD err;
@@ -189,7 +195,7 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
             if (err) TRACE( "no free block of %u %s ports\n", count, proto_names[proto] );
         }
         else err = NO_ERROR;
-        if (!err) err = publish( pool, &res );
+        if (!err) err = publish( pool, &res, class );
         portres_unlock();
         if (err) return err;
         /* published (portres_unlock wrote it to the host view): another

@@ -12,7 +12,7 @@
 #include "pool.h"
 
 DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT start, USHORT count, UINT64 watch,
-                       const struct portres_sockapi *api, struct portres_reservation *out );
+                       BOOL administered, const struct portres_sockapi *api, struct portres_reservation *out );
 DWORD portres_unreserve( enum portres_kind kind, enum portres_proto proto, USHORT start, USHORT count );
 
 #endif /* PORTRES_RESERVE_H */

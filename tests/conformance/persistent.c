@@ -2,8 +2,8 @@
  * Conformance tests for the persistent port reservation functions of
  * iphlpapi: Create/Delete/LookupPersistent{Tcp,Udp}PortReservation.
  *
- * SPEC §2 (and the §4 rule that an explicit bind into a persistent
- * reservation succeeds).  Must pass on Windows 10/11 as on Wine with
+ * SPEC §2 (and the §4 rule that a socket associated with a persistent
+ * token binds into its block).  Must pass on Windows 10/11 as on Wine with
  * portres.  The parts that create reservations need administrator rights
  * and are skipped without them; the ERROR_ACCESS_DENIED checks run in a
  * child process started with the Administrators group disabled.
@@ -411,8 +411,25 @@ static void test_exact_match( void )
     cleanup();
 }
 
-/* explicit bind into a persistent reservation succeeds (SPEC §4), and
- * deleting the reservation leaves bound sockets bound (SPEC §2) */
+/* a socket associated with token, bound to loopback:port (TCP ones
+ * listen): an explicit bind into a persistent reservation made through
+ * the API takes a socket associated with it (behaviour §4) */
+static SOCKET associated_socket( int udp, ULONG64 token, USHORT port )
+{
+    SOCKET s = new_socket( AF_INET, udp );
+
+    if (s == INVALID_SOCKET) return s;
+    if (associate( s, token ) || bind_loopback( s, AF_INET, port ) || (!udp && listen( s, 5 )))
+    {
+        closesocket( s );
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
+/* explicit binds of associated sockets into a persistent reservation
+ * succeed (behaviour §4), and deleting the reservation leaves bound
+ * sockets bound (SPEC §2) */
 static void test_delete_keeps_sockets( void )
 {
     USHORT base = 0;
@@ -430,10 +447,10 @@ static void test_delete_keeps_sockets( void )
     err = create_res( 1, base, 4, &token[1] );
     ok( err == NO_ERROR, "UDP create: got %lu\n", err );
 
-    server = bound_socket( AF_INET, 0, base + 1 );
+    server = associated_socket( 0, token[0], base + 1 );
     ok( server != INVALID_SOCKET, "TCP bind+listen 127.0.0.1:%u inside a persistent reservation: error %d\n",
         base + 1, WSAGetLastError() );
-    udp_s = bound_socket( AF_INET, 1, base + 2 );
+    udp_s = associated_socket( 1, token[1], base + 2 );
     ok( udp_s != INVALID_SOCKET, "UDP bind 127.0.0.1:%u inside a persistent reservation: error %d\n",
         base + 2, WSAGetLastError() );
 

@@ -151,12 +151,32 @@ static void test_pool_init( void **state )
         for (uint32_t p = 0; p < 65536; p++) assert_int_equal( bit( pool->bitmap[proto], p ), 0 );
     }
     for (int i = 0; i < PORTRES_MAX_RESERVATIONS; i++) assert_int_equal( pool->res[i].token, 0 );
-    /* the seed's top bit never leaks into the counter */
-    assert_int_equal( pool->next_token & BIT63, 0 );
+    /* the seed's two top bits (the token's class) never leak into the counter */
+    assert_int_equal( pool->next_token & (BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT), 0 );
     assert_int_equal( pool->next_token & 0xffffffffull, 1 );
-    assert_int_equal( pool->next_token >> 32, 0x7fffffffull );
-    assert_int_equal( portres_pool_new_token( pool, 0 ) & BIT63, 0 );
+    assert_int_equal( pool->next_token >> 32, 0x3fffffffull );
+    assert_int_equal( portres_pool_new_token( pool, 0 ) & (BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT), 0 );
     check_consistent( pool );
+
+    /* the classes: runtime, persistent (API), administered */
+    {
+        uint64_t runtime = portres_pool_new_token( pool, PORTRES_TOKEN_RUNTIME );
+        uint64_t api = portres_pool_new_token( pool, PORTRES_TOKEN_PERSISTENT );
+        uint64_t admin = portres_pool_new_token( pool, PORTRES_TOKEN_ADMINISTERED );
+        struct portres_reservation res = { .kind = PORTRES_KIND_PERSISTENT };
+
+        assert_int_equal( runtime & (BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT), 0 );
+        assert_int_equal( api & (BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT), BIT63 );
+        assert_int_equal( admin & (BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT), BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT );
+        res.token = api;
+        assert_false( portres_res_administered( &res ) );
+        res.token = admin;
+        assert_true( portres_res_administered( &res ) );
+        res.kind = PORTRES_KIND_ACTIVE;
+        assert_true( portres_res_administered( &res ) );
+        res.kind = PORTRES_KIND_RUNTIME;
+        assert_false( portres_res_administered( &res ) );
+    }
 
     /* different seeds give different tokens */
     {

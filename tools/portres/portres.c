@@ -250,22 +250,16 @@ static DWORD show_excluded( const struct params *params )
     return NO_ERROR;
 }
 
-/* add excludedportrange: a persistent reservation through the IP Helper
- * function, or an active one (store=active) */
+/* add excludedportrange: an administered exclusion (binds may take its
+ * ports, acquires may not: behaviour §4), persistent (in the registry, as
+ * CreatePersistent*PortReservation's, with an administered token) or
+ * active (store=active: in the volatile registry key, until Wine restarts) */
 static DWORD add_excluded( const struct params *params )
 {
-    USHORT start = portres_htons( params->start );
     struct portres_reservation res;
-    ULONG64 token;
 
-    /* store=active: in the pool and the volatile registry key, until Wine restarts */
-    if (params->active)
-        return print_result( portres_reserve( PORTRES_KIND_ACTIVE, params->proto, params->start, params->count, 0,
-                                              NULL, &res ) );
-
-    if (params->proto == PORTRES_TCP)
-        return print_result( CreatePersistentTcpPortReservation( start, params->count, &token ) );
-    return print_result( CreatePersistentUdpPortReservation( start, params->count, &token ) );
+    return print_result( portres_reserve( params->active ? PORTRES_KIND_ACTIVE : PORTRES_KIND_PERSISTENT, params->proto,
+                                          params->start, params->count, 0, TRUE, NULL, &res ) );
 }
 
 /* delete excludedportrange: the persistent reservation of exactly this
