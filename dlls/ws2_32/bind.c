@@ -239,7 +239,7 @@ static int foreign_reservation( enum portres_proto proto, USHORT port, ULONG64 a
 }
 
 /* WSAEACCES if port is inside a live reservation of another prefix of
- * the host (behaviour §9) that is not an administered exclusion (a
+ * the host (behaviour §6) that is not an administered exclusion (a
  * socket cannot be associated with another prefix's token), else 0 */
 static int host_reservation( enum portres_proto proto, USHORT port )
 {

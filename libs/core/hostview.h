@@ -1,7 +1,7 @@
 /*
  * The host view: the live reservations of every prefix of one Unix user,
  * in one file of the user's runtime folder (doc/design.md, "The host
- * view"; behaviour §9).  No Win32 here: the layout, its checks and its
+ * view"; behaviour §6).  No Win32 here: the layout, its checks and its
  * reading are unit-tested and fuzzed natively; libs/portres/host.c does
  * the file, its locks and the calls.
  *

@@ -1,6 +1,6 @@
 /*
  * The host view: the live reservations of every prefix of one Unix user
- * (behaviour §9; doc/design.md, "The host view"; the layout and its checks
+ * (behaviour §6; doc/design.md, "The host view"; the layout and its checks
  * are libs/core/hostview.c)
  *
  * Each prefix (one run of its wineserver) writes its pool's blocks into

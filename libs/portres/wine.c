@@ -19,7 +19,15 @@
  *    later, dlls/ntdll/thread.c);
  *  - ntdll's __wine_unix_spawnvp, which starts a Unix program, detached
  *    (a double fork) when not waited for (Wine 5 and later,
- *    dlls/ntdll/unix/process.c; start.exe /unix uses it).
+ *    dlls/ntdll/unix/process.c; start.exe /unix uses it);
+ *  - files are opened by the wineserver, so \??\unix\proc\self names it:
+ *    its environment is the one of the prefix's first Wine command
+ *    (server/fd.c open_fd; wine_server_getenv);
+ *  - byte-range locks of a host file are also the wineserver's fcntl
+ *    locks on it, held against other wineservers, dropped when the
+ *    locking process ends or the wineserver dies (server/fd.c
+ *    set_unix_lock, remove_process_locks); NtLockFile takes no I/O status
+ *    block (dlls/ntdll/unix/file.c; wine_lock_byte).
  */
 
 #include <stdio.h>

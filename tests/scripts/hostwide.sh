@@ -1,6 +1,6 @@
 #!/bin/sh
 # hostwide.sh - a reservation holds in every prefix of the user (behaviour
-# §9, the host view): three prefixes, the run's (A) and two made here (B,
+# §6, the host view): three prefixes, the run's (A) and two made here (B,
 # C), sharing the runtime folder of the run
 #
 #   WINEPREFIX=<prefix with portres installed> sh tests/scripts/hostwide.sh

@@ -230,7 +230,7 @@ static DWORD show_excluded( const struct params *params )
         printf( "%10u    %8u%s\n", ranges[i].start, ranges[i].end, ranges[i].persistent ? "     *" : "" );
     printf( "\n* - Administered port exclusions.\n\n" );
 
-    /* the other prefixes' blocks, which hold here too (behaviour §9) */
+    /* the other prefixes' blocks, which hold here too (behaviour §6) */
     others.proto = params->proto;
     others.persistent_only = params->persistent_only;
     portres_host_list( add_other, &others );
