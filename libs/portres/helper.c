@@ -93,7 +93,7 @@ static BOOL start_helper( const char *dir )
     argv[1] = (char *)dir;
     argv[2] = NULL;
     memcpy( old_key, helper_key, sizeof(old_key) );
-    if (!wine_spawn( argv ))
+    if (!wine_spawn( argv, FALSE ))
     {
         WARN( "cannot start the host helper %s\n", path );
         return FALSE;

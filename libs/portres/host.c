@@ -141,12 +141,19 @@ static BOOL open_host( void )
         TRACE( "no runtime folder ($XDG_RUNTIME_DIR, %%PORTRES_RUNTIME_DIR%%): this prefix's reservations are its own\n" );
         return FALSE;
     }
-    if (!host_path( dir, path, ARRAYSIZE(path) )) return FALSE;
-    CreateDirectoryW( path, NULL );
     snprintf( file, sizeof(file), "%s/%s", dir, PORTRES_HOST_FILE );
     if (!host_path( file, path, ARRAYSIZE(path) )) return FALSE;
     host_file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                              NULL, OPEN_ALWAYS, 0, NULL );
+    if (host_file == INVALID_HANDLE_VALUE && GetLastError() == ERROR_PATH_NOT_FOUND)
+    {
+        /* the folder first, the user's alone: Wine would make it with the umask's mode */
+        char *argv[] = { (char *)"mkdir", (char *)"-p", (char *)"-m", (char *)"700", dir, NULL };
+
+        if (wine_spawn( argv, TRUE ))
+            host_file = CreateFileW( path, GENERIC_READ | GENERIC_WRITE,
+                                     FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_ALWAYS, 0, NULL );
+    }
     if (host_file == INVALID_HANDLE_VALUE)
     {
         host_file = NULL;

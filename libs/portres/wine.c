@@ -117,15 +117,16 @@ DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size )
 }
 
 /* wine_spawn: start the Unix program argv[0] (Unix paths, in the Unix
- * code page) with argv, without waiting for it.  FALSE outside Wine or
- * when it cannot be started. */
-BOOL wine_spawn( char *const argv[] )
+ * code page; found on PATH) with argv; with wait, wait for it to end.
+ * FALSE outside Wine, when it cannot be started, or (wait) when it ended
+ * with a non-zero exit code. */
+BOOL wine_spawn( char *const argv[], BOOL wait )
 {
     HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
     NTSTATUS (__cdecl *spawnvp)( char *const *, int );
 
     if (!ntdll || !(spawnvp = (void *)GetProcAddress( ntdll, "__wine_unix_spawnvp" ))) return FALSE;
-    return !spawnvp( argv, 0 );
+    return !spawnvp( argv, wait );
 }
 
 /* wine_server_getenv: the variable name of the wineserver's Unix

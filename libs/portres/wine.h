@@ -38,7 +38,7 @@ NTSTATUS wine_complete_async( UINT_PTR s, HANDLE event, PIO_APC_ROUTINE apc, voi
 BOOL wine_last_handle( HANDLE handle );
 DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size );
 HMODULE portres_load_builtin( HMODULE self, const WCHAR *name );
-BOOL wine_spawn( char *const argv[] );
+BOOL wine_spawn( char *const argv[], BOOL wait );
 BOOL wine_server_getenv( const char *name, char *value, DWORD size );
 BOOL wine_lock_byte( HANDLE file, DWORD offset, BOOL exclusive, BOOL wait );
 int (__cdecl *wine_dbg_output_fn( void ))( const char * );
