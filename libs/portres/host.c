@@ -60,6 +60,12 @@ static struct portres_host_slot *cache[PORTRES_HOST_SLOTS];  /* other prefixes' 
 static BYTE others[PORTRES_PROTO_COUNT][PORTRES_BITMAP_BYTES];
 static BOOL others_live[PORTRES_PROTO_COUNT];
 static BOOL republish;
+static LONGLONG refreshed_at;    /* QueryPerformanceCounter of the last refresh */
+
+/* how stale the view may be for a bind (portres_host_live): reading the
+ * file's header costs about 9 us through Wine, a third of a bind's cost;
+ * acquires and creates always read it */
+#define BIND_STALE_MS 2
 
 /* the variable name of this process's environment, else of the
  * wineserver's (services.exe's processes have none of the user's) */
@@ -507,7 +513,19 @@ static BOOL refresh( void )
     if (changed) rebuild_bitmaps();
     /* this prefix's slot lost (a file made anew) or damaged: write it again */
     if (my_slot >= 0 && (header.epoch != info->epoch || header.seq[my_slot] != info->seq)) republish = TRUE;
+    QueryPerformanceCounter( (LARGE_INTEGER *)&refreshed_at );
     return TRUE;
+}
+
+/* was the view read less than BIND_STALE_MS ago? */
+static BOOL fresh_enough( void )
+{
+    static LONGLONG window;
+    LARGE_INTEGER now, freq;
+
+    if (!window && QueryPerformanceFrequency( &freq )) window = freq.QuadPart * BIND_STALE_MS / 1000;
+    QueryPerformanceCounter( &now );
+    return refreshed_at && now.QuadPart - refreshed_at < window;
 }
 
 /* after host_lock is released: write this prefix's slot again if refresh
@@ -555,16 +573,30 @@ void portres_host_check( void )
     unlock_host();
 }
 
+static BOOL any_live( enum portres_proto proto )
+{
+    return proto < PORTRES_PROTO_COUNT ? others_live[proto] : others_live[PORTRES_TCP] || others_live[PORTRES_UDP];
+}
+
 /* portres_host_live: TRUE while another prefix has a block of proto
- * (PORTRES_PROTO_COUNT: of any protocol), its liveness not checked.  One
- * read of the file. */
+ * (PORTRES_PROTO_COUNT: of any protocol), its liveness not checked; for
+ * the bind path, which reads the file at most every BIND_STALE_MS (a
+ * block another prefix has just published is seen that much later) */
 BOOL portres_host_live( enum portres_proto proto )
 {
     BOOL live;
 
+    if (host_state < 0) return FALSE;
+    AcquireSRWLockShared( &host_lock );
+    if (host_state > 0 && fresh_enough())
+    {
+        live = any_live( proto );
+        ReleaseSRWLockShared( &host_lock );
+        return live;
+    }
+    ReleaseSRWLockShared( &host_lock );
     AcquireSRWLockExclusive( &host_lock );
-    live = refresh() && (proto < PORTRES_PROTO_COUNT ? others_live[proto]
-                                                     : others_live[PORTRES_TCP] || others_live[PORTRES_UDP]);
+    live = refresh() && any_live( proto );
     unlock_host();
     return live;
 }
