@@ -10,6 +10,11 @@
 #     bench NAME: ratio R (target T)
 # followed by the medians.  Background helpers (reservation holders, bound
 # sockets) are started and killed here.
+#
+# BENCH_OTHER_PREFIXES=N (default 0) first makes N more prefixes of this
+# user (in the run's runtime folder) that each hold a runtime TCP and UDP
+# block and a persistent one for the whole run: the host view (behaviour
+# §6) with other prefixes live.
 
 set -u
 
@@ -21,9 +26,11 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/portres-bench.XXXXXX")
 helper=
 keeper=
 
+others=
 cleanup() {
     [ -n "$helper" ] && kill -9 "$helper" 2>/dev/null
     [ -n "$keeper" ] && kill -9 "$keeper" 2>/dev/null
+    for p in $others; do WINEPREFIX=$p timeout 60 wineserver -k 2>/dev/null; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -94,6 +101,24 @@ alternate() {
         fi
     done
 }
+
+# the other prefixes, each holding 39000+20i (runtime) and 39010+20i
+# (persistent) until its wineserver is killed
+: "${PORTRES_RUNTIME_DIR:=$tmp/run}"
+export PORTRES_RUNTIME_DIR
+xp="$PORTRES_TOP/tests/conformance/x86_64-windows/crossprocess.exe"
+i=0
+while [ "$i" -lt "${BENCH_OTHER_PREFIXES:-0}" ]; do
+    p="$tmp/other-$i"
+    others="$others $p"
+    WINEPREFIX=$p timeout 300 wine wineboot -i >/dev/null 2>&1
+    WINEPREFIX=$p timeout 300 "$PORTRES_TOP/tools/wine-portres" install >/dev/null 2>&1
+    WINEPREFIX=$p timeout 60 wine "$xp" child pcreate $((39010 + 20 * i)) >/dev/null 2>&1
+    WINEPREFIX=$p wine "$xp" child hold $((39000 + 20 * i)) 10 3600 >"$p.hold" 2>&1 &
+    for j in $(seq 1 200); do grep -q held "$p.hold" 2>/dev/null && break; sleep 0.1; done
+    echo "other prefix $p: $(head -1 "$p.hold")"
+    i=$((i + 1))
+done
 
 # a Wine process idle for the whole run keeps the wineserver and the
 # prefix's services up: else they stop 3 s after a run and start again

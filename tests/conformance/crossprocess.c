@@ -120,10 +120,10 @@ static void child_persist( USHORT port, DWORD parent )
     }
 }
 
-/* child hold <port> [<count>]: acquire TCP and UDP blocks of count
- * (HOLD_COUNT) ports at port, print "held", and sleep up to 60 s (kill9.sh
- * and hostwide.sh kill it with SIGKILL) */
-static void child_hold( USHORT port, USHORT count )
+/* child hold <port> [<count> [<seconds>]]: acquire TCP and UDP blocks of
+ * count (HOLD_COUNT) ports at port, print "held", and sleep up to seconds
+ * (60) (kill9.sh and hostwide.sh kill it with SIGKILL) */
+static void child_hold( USHORT port, USHORT count, DWORD seconds )
 {
     INET_PORT_RESERVATION_INSTANCE inst;
     int udp, err, held = 1;
@@ -137,7 +137,7 @@ static void child_hold( USHORT port, USHORT count )
     }
     printf( held ? "held\n" : "not held\n" );
     fflush( stdout );
-    if (held) Sleep( 60000 );
+    if (held) Sleep( seconds * 1000 );
 }
 
 /* child check <port>: the blocks of "hold" can be acquired (and released) */
@@ -590,7 +590,8 @@ START_TEST(crossprocess)
         if (!strcmp( argv[2], "acquire" )) child_acquire( port, parent, TRUE );
         else if (!strcmp( argv[2], "try" )) child_acquire( port, parent, FALSE );
         else if (!strcmp( argv[2], "persist" )) child_persist( port, parent );
-        else if (!strcmp( argv[2], "hold" )) child_hold( port, parent ? parent : HOLD_COUNT );
+        else if (!strcmp( argv[2], "hold" ))
+            child_hold( port, parent ? parent : HOLD_COUNT, argc >= 6 ? strtoul( argv[5], NULL, 10 ) : 60 );
         else if (!strcmp( argv[2], "check" )) child_check( port );
         else if (!strcmp( argv[2], "busy" )) child_busy( port, AF_INET );
         else if (!strcmp( argv[2], "busy6" )) child_busy( port, AF_INET6 );
