@@ -91,7 +91,8 @@ static DWORD WINAPI watcher_main( void *arg )
             for (ULONG i = 0; i < n; i++) fired( (struct sock_watch *)done[i].lpOverlapped );
         if (GetTickCount() - checked >= HOST_CHECK_MS)
         {
-            portres_host_check();
+            /* the unlock writes the prefix's slot again */
+            if (portres_host_check() && portres_lock()) portres_unlock();
             checked = GetTickCount();
         }
     }

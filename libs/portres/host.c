@@ -19,15 +19,15 @@
  *
  * Lock order: the pool lock, then host_lock (this file's), then the
  * prefix's host mutex (its part of the view, struct host_info), then the
- * file's locks.  Nothing here is called with the pool lock held but
- * portres_host_attach and portres_host_publish.
+ * file's locks.  This file never takes the pool lock: a slot found lost
+ * is marked (hash 0) for the next unlock of any process of the prefix to
+ * write (portres_host_publish).
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "host.h"
-#include "lock.h"
 #include "shared.h"
 #include "wine.h"
 #include "debug.h"
@@ -59,7 +59,6 @@ static uint32_t cache_seq[PORTRES_HOST_SLOTS];
 static struct portres_host_slot *cache[PORTRES_HOST_SLOTS];  /* other prefixes' valid slots */
 static BYTE others[PORTRES_PROTO_COUNT][PORTRES_BITMAP_BYTES];
 static BOOL others_live[PORTRES_PROTO_COUNT];
-static BOOL republish;
 static LONGLONG refreshed_at;    /* QueryPerformanceCounter of the last refresh */
 
 /* how stale the view may be for a bind (portres_host_live): reading the
@@ -511,8 +510,9 @@ static BOOL refresh( void )
         if (!byte_held( PORTRES_HOST_LOCK_LIVE + i )) forget_dead( i );
     }
     if (changed) rebuild_bitmaps();
-    /* this prefix's slot lost (a file made anew) or damaged: write it again */
-    if (my_slot >= 0 && (header.epoch != info->epoch || header.seq[my_slot] != info->seq)) republish = TRUE;
+    /* this prefix's slot lost (a file made anew): the next pool unlock of
+     * any process of the prefix writes it again */
+    if (my_slot >= 0 && (header.epoch != info->epoch || header.seq[my_slot] != info->seq)) info->hash = 0;
     QueryPerformanceCounter( (LARGE_INTEGER *)&refreshed_at );
     return TRUE;
 }
@@ -528,15 +528,9 @@ static BOOL fresh_enough( void )
     return refreshed_at && now.QuadPart - refreshed_at < window;
 }
 
-/* after host_lock is released: write this prefix's slot again if refresh
- * found it lost (takes the pool lock, whose release writes it) */
 static void unlock_host( void )
 {
-    BOOL again = republish;
-
-    republish = FALSE;
     ReleaseSRWLockExclusive( &host_lock );
-    if (again && portres_lock()) portres_unlock();
 }
 
 /* is this process's slot in the file as it was last written?  host_lock held */
@@ -559,18 +553,22 @@ static BOOL own_slot_intact( void )
 }
 
 /* portres_host_check: see that this prefix's slot is still in the file
- * whole, and write it again if not (the file was damaged or made anew);
- * for a thread that runs anyway (ws2_32's socket watcher, every second) */
-void portres_host_check( void )
+ * whole; TRUE if not (the file was damaged or made anew), and the caller
+ * then takes and releases the pool lock, whose release writes it again.
+ * For a thread that runs anyway (ws2_32's socket watcher, every second). */
+BOOL portres_host_check( void )
 {
+    BOOL lost = FALSE;
+
     AcquireSRWLockExclusive( &host_lock );
-    if (refresh() && my_slot >= 0 && !own_slot_intact())
+    if (refresh() && my_slot >= 0 && (!info->hash || !own_slot_intact()))
     {
-        WARN( "this prefix's slot of the host view was damaged: written again\n" );
+        TRACE( "this prefix's slot of the host view is lost or damaged: written again\n" );
         info->hash = 0;
-        republish = TRUE;
+        lost = TRUE;
     }
     unlock_host();
+    return lost;
 }
 
 static BOOL any_live( enum portres_proto proto )

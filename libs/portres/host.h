@@ -21,7 +21,7 @@ struct portres_host_hit
 BOOL portres_runtime_dir( char *dir, DWORD size, BOOL tmp );
 void portres_host_attach( void );
 void portres_host_publish( const struct portres_pool *pool );
-void portres_host_check( void );
+BOOL portres_host_check( void );
 BOOL portres_host_live( enum portres_proto proto );
 BOOL portres_host_reserved( enum portres_proto proto, USHORT port );
 BOOL portres_host_any_reserved( enum portres_proto proto, UINT first, UINT last, const BYTE *except );
