@@ -313,6 +313,80 @@ static void test_persistent( void )
     ok( !persistent_delete( 0, start, 1000 ), "delete failed\n" );
 }
 
+/* run netsh with args (printf-style): netsh.exe on Windows, portres.exe
+ * (netsh's port commands, installed with portres) under Wine; its exit
+ * code, or -1 if it could not be started (GetLastError says why) */
+static WINETEST_PRINTF(1, 2) DWORD run_netsh( const char *fmt, ... )
+{
+    STARTUPINFOW si = { .cb = sizeof(si) };
+    PROCESS_INFORMATION pi;
+    char cmd[512];
+    WCHAR cmdw[512];
+    DWORD code = (DWORD)-1;
+    va_list args;
+    int len;
+
+    len = snprintf( cmd, sizeof(cmd), "%s ", winetest_is_wine() ? "portres.exe" : "netsh.exe" );
+    va_start( args, fmt );
+    vsnprintf( cmd + len, sizeof(cmd) - len, fmt, args );
+    va_end( args );
+    MultiByteToWideChar( CP_ACP, 0, cmd, -1, cmdw, ARRAYSIZE(cmdw) );
+    fflush( stdout );
+    if (!create_process( NULL, cmdw, FALSE, &si, &pi )) return (DWORD)-1;
+    if (WaitForSingleObject( pi.hProcess, 60000 ) || !GetExitCodeProcess( pi.hProcess, &code )) code = (DWORD)-2;
+    CloseHandle( pi.hThread );
+    CloseHandle( pi.hProcess );
+    return code;
+}
+
+/* an administered exclusion (netsh add excludedportrange) keeps acquires
+ * out but lets explicit binds in [obs: msquic#2891]; which way Windows
+ * goes is what these decision checks report (behaviour §4) */
+static void test_administered( void )
+{
+    INET_PORT_RESERVATION_INSTANCE inst;
+    struct sockaddr_storage addr;
+    USHORT start;
+    DWORD code;
+    SOCKET s;
+    int err, len;
+
+    if (!is_admin())
+    {
+        win_skip( "not an administrator: netsh add excludedportrange needs administrator rights\n" );
+        return;
+    }
+    /* 5 free TCP ports of the dynamic range */
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    err = acquire_block( s, 0, 5, &inst );
+    closesocket( s );
+    ok( !err, "wildcard acquire of 5 ports failed %d\n", err );
+    if (err) return;
+    start = ntohs( inst.Reservation.StartPort );
+    code = run_netsh( "int ipv4 add excludedportrange protocol=tcp startport=%u numberofports=5", start );
+    if (code == (DWORD)-1 && !winetest_is_wine())
+    {
+        skip( "netsh.exe cannot be started: %lu\n", GetLastError() );
+        return;
+    }
+    ok( !code, "netsh add excludedportrange %u 5: exit code %ld\n", start, (long)code );
+    if (code) return;
+
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    set_loopback( &addr, AF_INET, start + 2, &len );
+    err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
+    decision( "behaviour §4: an explicit bind into an administered exclusion (netsh) succeeds" )
+        ok( !err, "explicit bind into the administered exclusion %u+5: got %d\n", start, err );
+    closesocket( s );
+    s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
+    err = acquire_block( s, start, 5, &inst );
+    ok( err == WSAEADDRINUSE, "acquire over the administered exclusion %u+5: got %d\n", start, err );
+    closesocket( s );
+
+    code = run_netsh( "int ipv4 delete excludedportrange protocol=tcp startport=%u numberofports=5", start );
+    ok( !code, "netsh delete excludedportrange %u 5: exit code %ld\n", start, (long)code );
+}
+
 START_TEST(enforce)
 {
     WSADATA data;
@@ -332,5 +406,6 @@ START_TEST(enforce)
     }
     test_explicit_binds();
     test_persistent();
+    test_administered();
     WSACleanup();
 }
