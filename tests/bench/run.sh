@@ -112,6 +112,7 @@ while [ "$i" -lt "${BENCH_OTHER_PREFIXES:-0}" ]; do
     p="$tmp/other-$i"
     others="$others $p"
     WINEPREFIX=$p timeout 300 wine wineboot -i >/dev/null 2>&1
+    WINEPREFIX=$p timeout 60 wineserver -w  # system.reg is written when it ends
     WINEPREFIX=$p timeout 300 "$PORTRES_TOP/tools/wine-portres" install >/dev/null 2>&1
     WINEPREFIX=$p timeout 60 wine "$xp" child pcreate $((39010 + 20 * i)) >/dev/null 2>&1
     WINEPREFIX=$p wine "$xp" child hold $((39000 + 20 * i)) 10 3600 >"$p.hold" 2>&1 &
