@@ -388,7 +388,7 @@ void portres_host_attach( void )
 
 /* portres_host_publish: write the prefix's slot from pool if what it says
  * changed, or the slot was lost (a file made anew); pool locked (lock.c,
- * on every unlock).  One read of the file's header when nothing changed. */
+ * on every unlock).  Nothing is read when nothing changed. */
 void portres_host_publish( const struct portres_pool *pool )
 {
     static struct portres_host_slot slot;  /* pool locked: one writer per prefix */
@@ -398,11 +398,12 @@ void portres_host_publish( const struct portres_pool *pool )
     size_t size;
 
     AcquireSRWLockExclusive( &host_lock );
-    if (host_state <= 0 || my_slot < 0 || !valid_header( &header )) goto done;
+    if (host_state <= 0 || my_slot < 0) goto done;
+    /* unchanged: nothing read or written (a lost slot was marked, hash 0,
+     * by whoever found it lost: refresh, portres_host_check) */
     hash = portres_host_pool_hash( pool );
-    if (hash == info->hash && header.epoch == info->epoch && header.seq[my_slot] == info->seq &&
-        info->slot == (uint32_t)my_slot + 1)
-        goto done;
+    if (hash == info->hash && info->slot == (uint32_t)my_slot + 1) goto done;
+    if (!valid_header( &header )) goto done;
     /* the holder lock first: a runtime block must never be seen without it */
     if (owner && owner != holder_locked &&
         lock_byte_soon( PORTRES_HOST_LOCK_HOLDER( my_slot, owner ), LOCKFILE_EXCLUSIVE_LOCK ))
@@ -619,8 +620,25 @@ BOOL portres_host_any_reserved( enum portres_proto proto, UINT first, UINT last,
 
     AcquireSRWLockShared( &host_lock );
     if (host_state > 0 && others_live[proto])
-        for (UINT port = first; port <= last && port < 65536 && !ret; port++)
-            ret = (others[proto][port >> 3] & ~(except ? except[port >> 3] : 0)) >> (port & 7) & 1;
+    {
+        if (last > 65535) last = 65535;
+        for (UINT port = first; port <= last && !ret; )
+        {
+            BYTE bits = others[proto][port >> 3] & ~(except ? except[port >> 3] : 0);
+
+            /* a whole byte at a time (a connect's check covers the kernel's 28000 ports) */
+            if (!(port & 7) && port + 7 <= last)
+            {
+                ret = bits != 0;
+                port += 8;
+            }
+            else
+            {
+                ret = (bits >> (port & 7)) & 1;
+                port++;
+            }
+        }
+    }
     ReleaseSRWLockShared( &host_lock );
     return ret;
 }
