@@ -134,7 +134,8 @@ static int not_tried( void *ctx, enum portres_proto proto, uint16_t port )
     return !(tried[port >> 3] & (1 << (port & 7)));
 }
 
-#define WILDCARD_TRIES 8  /* blocks found in use before a wildcard acquire gives up */
+#define WILDCARD_TRIES 16  /* blocks found in use before a wildcard acquire gives up */
+#define ABOVE_TRIES 3      /* of them above the kernel's range, before the picker looks below it */
 
 /* portres_reserve: add a reservation of kind (runtime, persistent or
  * active) of count ports of proto from start (host order; 0 for a runtime
@@ -210,6 +211,17 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
         if (!wildcard || tries == WILDCARD_TRIES) return ERROR_SHARING_VIOLATION;
         for (unsigned int i = 0; i < count; i++)
             tried[(res.start + i) >> 3] |= 1 << ((res.start + i) & 7);
+        if (tries == ABOVE_TRIES)
+        {
+            /* the part above the kernel's range is crowded: while reservations
+             * lie in the kernel's range, portres puts the port-0 and implicit
+             * binds there (bind.c), and a check that meets their sockets costs
+             * a kernel-list look-up (helper) */
+            uint32_t kernel_first, kernel_last;
+
+            portres_kernel_ephemeral_range( &kernel_first, &kernel_last );
+            for (uint32_t port = kernel_last + 1; port < 65536; port++) tried[port >> 3] |= 1 << (port & 7);
+        }
     }
 
     switch (kind)
