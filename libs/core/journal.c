@@ -19,13 +19,23 @@ static const char *const proto_names[PORTRES_PROTO_COUNT] = { "tcp", "udp" };
  * of len bytes of data */
 uint32_t portres_journal_crc32( const char *data, size_t len )
 {
+    static uint32_t table[256];
+    static volatile int ready;
     uint32_t crc = 0xffffffffu;
 
-    for (size_t i = 0; i < len; i++)
+    /* a byte at a time (the host view checks slots of up to 48 KB);
+     * threads that fill the table at once write the same values */
+    if (!ready)
     {
-        crc ^= (uint8_t)data[i];
-        for (int bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+        for (uint32_t n = 0; n < 256; n++)
+        {
+            uint32_t c = n;
+            for (int bit = 0; bit < 8; bit++) c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+            table[n] = c;
+        }
+        ready = 1;
     }
+    for (size_t i = 0; i < len; i++) crc = (crc >> 8) ^ table[(crc ^ (uint8_t)data[i]) & 0xff];
     return ~crc;
 }
 
