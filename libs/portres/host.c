@@ -423,25 +423,29 @@ done:
     ReleaseSRWLockExclusive( &host_lock );
 }
 
-/* read slot index of another prefix: a copy on the heap if it is valid
- * and alive, else NULL */
-static struct portres_host_slot *read_slot( unsigned int index, const struct portres_host_header *header )
+/* read slot index of another prefix: a copy on the heap if it is valid,
+ * else NULL, with *torn set when it is in use but did not check out (being
+ * written, or damaged) */
+static struct portres_host_slot *read_slot( unsigned int index, const struct portres_host_header *header, BOOL *torn )
 {
     struct portres_host_slot head, *slot;
     size_t size;
 
+    *torn = FALSE;
     if (file_read( PORTRES_HOST_SLOT_OFFSET( index ), &head, PORTRES_HOST_SLOT_HEAD ) < PORTRES_HOST_SLOT_HEAD ||
-        head.magic != PORTRES_HOST_SLOT_MAGIC || (info && head.prefix == info->prefix) ||
-        head.count > PORTRES_HOST_BLOCKS)
+        head.magic != PORTRES_HOST_SLOT_MAGIC || (info && head.prefix == info->prefix))
         return NULL;
+    *torn = TRUE;
+    if (head.count > PORTRES_HOST_BLOCKS) return NULL;
     size = portres_host_slot_size( &head );
     if (!(slot = malloc( size ))) return NULL;
     if (!portres_host_slot_valid( slot, file_read( PORTRES_HOST_SLOT_OFFSET( index ), slot, size ), header, index ))
     {
-        TRACE( "slot %u of the host view is being written or damaged: not counted\n", index );
+        TRACE( "slot %u of the host view is being written or damaged: read again later\n", index );
         free( slot );
         return NULL;
     }
+    *torn = FALSE;
     return slot;
 }
 
@@ -486,28 +490,32 @@ static BOOL refresh( void )
     if (!open_host() || !valid_header( &header )) return FALSE;
     if (header.epoch != cache_epoch)
     {
-        for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
-        {
-            free( cache[i] );
-            cache[i] = NULL;
-            cache_seq[i] = 0;
-        }
+        /* the file made anew: every slot is read again; the copies read
+         * before stay until their prefix writes its slot again */
+        memset( cache_seq, 0, sizeof(cache_seq) );
         cache_epoch = header.epoch;
-        changed = TRUE;
     }
     for (unsigned int i = 0; i < PORTRES_HOST_SLOTS; i++)
     {
+        struct portres_host_slot *slot;
+        BOOL torn;
+
         if (header.seq[i] == cache_seq[i]) continue;
-        changed = TRUE;
-        free( cache[i] );
-        cache[i] = NULL;
-        if (!header.seq[i] || (int)i == my_slot || !(cache[i] = read_slot( i, &header )))
+        if ((int)i == my_slot || !header.seq[i] || !(slot = read_slot( i, &header, &torn )))
         {
-            /* a slot being written is read again next time */
-            cache_seq[i] = header.seq[i] && (int)i != my_slot ? 0 : header.seq[i];
+            /* a slot being written (or damaged) is read again next time,
+             * and until then its copy read before counts */
+            if ((int)i != my_slot && header.seq[i] && torn) continue;
+            cache_seq[i] = header.seq[i];
+            if (cache[i]) changed = TRUE;
+            free( cache[i] );
+            cache[i] = NULL;
             continue;
         }
+        free( cache[i] );
+        cache[i] = slot;
         cache_seq[i] = header.seq[i];
+        changed = TRUE;
         if (!byte_held( PORTRES_HOST_LOCK_LIVE + i )) forget_dead( i );
     }
     if (changed) rebuild_bitmaps();
