@@ -537,10 +537,6 @@ static BOOL fresh_enough( void )
     return refreshed_at && now.QuadPart - refreshed_at < window;
 }
 
-static void unlock_host( void )
-{
-    ReleaseSRWLockExclusive( &host_lock );
-}
 
 /* is this process's slot in the file as it was last written?  host_lock held */
 static BOOL own_slot_intact( void )
@@ -576,7 +572,7 @@ BOOL portres_host_check( void )
         info->hash = 0;
         lost = TRUE;
     }
-    unlock_host();
+    ReleaseSRWLockExclusive( &host_lock );
     return lost;
 }
 
@@ -604,7 +600,7 @@ BOOL portres_host_live( enum portres_proto proto )
     ReleaseSRWLockShared( &host_lock );
     AcquireSRWLockExclusive( &host_lock );
     live = refresh() && any_live( proto );
-    unlock_host();
+    ReleaseSRWLockExclusive( &host_lock );
     return live;
 }
 
@@ -657,7 +653,7 @@ void portres_host_mark( enum portres_proto proto, BYTE *bitmap )
     AcquireSRWLockExclusive( &host_lock );
     if (refresh() && others_live[proto])
         for (unsigned int i = 0; i < PORTRES_BITMAP_BYTES; i++) bitmap[i] |= others[proto][i];
-    unlock_host();
+    ReleaseSRWLockExclusive( &host_lock );
 }
 
 /* is block of slot alive: its prefix, and its holder for a runtime or
@@ -703,7 +699,7 @@ BOOL portres_host_conflict( enum portres_proto proto, USHORT start, USHORT count
             }
         }
     }
-    unlock_host();
+    ReleaseSRWLockExclusive( &host_lock );
     return found;
 }
 
@@ -728,6 +724,6 @@ unsigned int portres_host_list( void (*callback)( void *ctx, const struct portre
             }
         }
     }
-    unlock_host();
+    ReleaseSRWLockExclusive( &host_lock );
     return n;
 }
