@@ -110,14 +110,18 @@ static int bind_in_block( SOCKET s, const struct sockaddr *addr, int len, USHORT
 
 /* the pool when reservations are live at all, in this prefix or another
  * (the host view), else NULL: the common case, one unlocked read, one read
- * of the host view's file and no wineserver round trip */
+ * of the host view's file at most every few ms and no wineserver round
+ * trip.  The host view is brought up to date whatever this prefix holds:
+ * the checks below read its bitmaps (portres_host_reserved,
+ * portres_host_any_reserved). */
 static const struct portres_pool *live_pool( void )
 {
     const struct portres_pool *pool = portres_pool_view();
+    BOOL others;
 
-    if (!pool || (!(pool->live[PORTRES_TCP] | pool->live[PORTRES_UDP]) && !portres_host_live( PORTRES_PROTO_COUNT )))
-        return NULL;
-    return pool;
+    if (!pool) return NULL;
+    others = portres_host_live( PORTRES_PROTO_COUNT );
+    return others || pool->live[PORTRES_TCP] || pool->live[PORTRES_UDP] ? pool : NULL;
 }
 
 /* the pool, when reservations of the socket's protocol are live and so

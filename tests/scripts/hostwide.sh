@@ -17,8 +17,8 @@
 # succeeds, and acquires over either fail; a damaged or truncated file is
 # made anew and B's holder writes its block again within a second or two;
 # PORTRES_HOSTWIDE=off and the registry value HostWide=off isolate a
-# prefix again.  Ports 49000-49199 and a 1000-port block of 33000-38999
-# only.  Prints a
+# prefix again.  Ports 49000-49199, a 1000-port block of 33000-38999 and
+# a 10-port block of 64500-64909 only.  Prints a
 # Wine-style summary line; exits non-zero on failure.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -149,6 +149,19 @@ check $([ $big != none ]; echo $?) "B: no 1000-port block of 33000-38999 could b
 if [ $big != none ]; then
     run_in "$A" implicit $big 1000
     check $rc "implicit binds in A took ports of B's block $big-$((big + 999))" "$tmp/implicit.out"
+    # again while A holds a block of its own above the kernel's range
+    # (its live count once kept the bind path from reading the host view)
+    for own in 64500 64700 64900 none; do
+        [ $own = none ] && break
+        hold "$A" $own && break
+    done
+    check $([ $own != none ]; echo $?) "A: no block of its own could be held above the kernel's range" "$held_out"
+    if [ $own != none ]; then
+        run_in "$A" implicit $big 1000
+        check $rc "implicit binds in A, which holds $own+10, took ports of B's block $big-$((big + 999))" \
+            "$tmp/implicit.out"
+        unhold "$A"
+    fi
     unhold "$B"
 fi
 
@@ -171,10 +184,10 @@ run_in "$A" pdelete 49100 0
 check $rc "A: persistent delete of 49100 failed" "$tmp/pdelete.out"
 run_in "$B" check 49100
 check $rc "A's persistent block deleted: B could not acquire 49100" "$tmp/check.out"
-unhold "$A"
 
 # --- 6b. an administered exclusion (netsh add excludedportrange): binds
 # may take its ports, in its prefix and in the others; acquires may not
+# (A's holder of 6 still runs: an exclusion is a persistent block too)
 for p in tcp udp; do
     WINEPREFIX=$A timeout 60 "$WINE" "$portres_exe" int ipv4 add excludedportrange protocol=$p startport=49150 \
         numberofports=5 >"$tmp/add.out" 2>&1
@@ -193,6 +206,7 @@ for p in tcp udp; do
         numberofports=5 >"$tmp/delete.out" 2>&1
     check $? "A: netsh delete excludedportrange $p 49150 5 failed" "$tmp/delete.out"
 done
+unhold "$A"
 
 # --- 7. a damaged, then a truncated file: made anew, B's block written again ---
 for damage in damaged truncated; do
