@@ -6,6 +6,12 @@
 #                                        taken down again), in a network
 #                                        namespace of its own with loopback
 #                                        up where can-isolate; exit code of CMD
+#       PORTRES_ENVS_SHARE=DIR           run: the host's folder DIR seen at
+#                                        the same path in ENV too
+#       PORTRES_ENVS_NET=caller          run: in the caller's network
+#                                        namespace, not one of its own
+#       (tests/envs/crosswine.sh: a prefix of the host's Wine and one of
+#       ENV's sharing one runtime folder and one loopback)
 #   tests/envs/envs.sh can-isolate       exit 0 if run can give CMD a network
 #                                        namespace of its own (unshare, ip)
 #   tests/envs/envs.sh can-make ENV      exit 0 if ENV is made or can be
@@ -39,7 +45,7 @@ ENVS="bookworm-i386 trixie"
 
 die() { echo "envs.sh: $*" >&2; exit 2; }
 
-usage() { sed -n '2,27s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '2,33s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 
 # suite, architectures and packages of each env
 env_spec() {
@@ -98,6 +104,11 @@ mount_all() {
     mkdir -m 700 "$root/run/user/0"
     mkdir -p "$root$top"
     mount --bind "$top" "$root$top"
+    if [ -n "${PORTRES_ENVS_SHARE:-}" ]; then
+        [ -d "$PORTRES_ENVS_SHARE" ] || die "PORTRES_ENVS_SHARE: $PORTRES_ENVS_SHARE is not a folder"
+        mkdir -p "$root$PORTRES_ENVS_SHARE"
+        mount --bind "$PORTRES_ENVS_SHARE" "$root$PORTRES_ENVS_SHARE"
+    fi
 }
 
 # serialize makes and runs of one env
@@ -182,6 +193,7 @@ run_env() {
     # then ends CMD); stdin passed through fd 3, as "&" would take it
     exec 3<&0
     isolate=isolated
+    [ "${PORTRES_ENVS_NET:-}" = caller ] && isolate=
     in_root "$@" <&3 3<&- &
     set +e
     wait $!
