@@ -70,31 +70,36 @@ int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_prot
     return (pool->bitmap[proto][port >> 3] >> (port & 7)) & 1;
 }
 
+/* portres_bitmap_any: 1 if any port of first..last (host order,
+ * inclusive, clamped to 0..65535) is set in bits (8192 bytes, a port per
+ * bit) and not in except (the same, may be NULL).  64 ports at a time:
+ * the bind path asks this for the kernel's whole range (28000 ports). */
+int portres_bitmap_any( const uint8_t *bits, uint32_t first, uint32_t last, const uint8_t *except )
+{
+    uint64_t word, mask;
+
+    if (last > 65535) last = 65535;
+    for (; first <= last && (first & 63); first++)
+        if ((bits[first >> 3] & ~(except ? except[first >> 3] : 0)) >> (first & 7) & 1) return 1;
+    for (; first + 63 <= last; first += 64)
+    {
+        memcpy( &word, bits + (first >> 3), sizeof(word) );
+        mask = 0;
+        if (except) memcpy( &mask, except + (first >> 3), sizeof(mask) );
+        if (word & ~mask) return 1;
+    }
+    for (; first <= last; first++)
+        if ((bits[first >> 3] & ~(except ? except[first >> 3] : 0)) >> (first & 7) & 1) return 1;
+    return 0;
+}
+
 /* portres_pool_any_reserved: 1 if any port of first..last (host order,
  * inclusive, clamped to 0..65535) is in a reservation of proto and not in
  * the bitmap except (8192 bytes, may be NULL) */
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
                                uint32_t last, const uint8_t *except )
 {
-    const uint8_t *bits = pool->bitmap[proto];
-
-    if (last > 65535) last = 65535;
-    for (uint32_t port = first; port <= last; )
-    {
-        uint8_t byte = bits[port >> 3] & (except ? ~except[port >> 3] : 0xff);
-
-        if ((port & 7) || port + 7 > last)
-        {
-            if ((byte >> (port & 7)) & 1) return 1;
-            port++;
-        }
-        else
-        {
-            if (byte) return 1;
-            port += 8;
-        }
-    }
-    return 0;
+    return portres_bitmap_any( pool->bitmap[proto], first, last, except );
 }
 
 /* portres_pool_find_overlap: first reservation of proto sharing a port with

@@ -89,6 +89,7 @@ int portres_res_administered( const struct portres_reservation *res );
 int portres_res_reloadable( const struct portres_reservation *res );
 void portres_pool_init( struct portres_pool *pool, uint64_t token_seed );
 int portres_pool_is_reserved( const struct portres_pool *pool, enum portres_proto proto, uint16_t port );
+int portres_bitmap_any( const uint8_t *bits, uint32_t first, uint32_t last, const uint8_t *except );
 int portres_pool_any_reserved( const struct portres_pool *pool, enum portres_proto proto, uint32_t first,
                                uint32_t last, const uint8_t *except );
 int portres_port_list_parse( const char *text, uint8_t *bitmap );

@@ -620,29 +620,10 @@ BOOL portres_host_reserved( enum portres_proto proto, USHORT port )
  * of proto not set in except (NULL: none) is in another prefix's block */
 BOOL portres_host_any_reserved( enum portres_proto proto, UINT first, UINT last, const BYTE *except )
 {
-    BOOL ret = FALSE;
+    BOOL ret;
 
     AcquireSRWLockShared( &host_lock );
-    if (host_state > 0 && others_live[proto])
-    {
-        if (last > 65535) last = 65535;
-        for (UINT port = first; port <= last && !ret; )
-        {
-            BYTE bits = others[proto][port >> 3] & ~(except ? except[port >> 3] : 0);
-
-            /* a whole byte at a time (a connect's check covers the kernel's 28000 ports) */
-            if (!(port & 7) && port + 7 <= last)
-            {
-                ret = bits != 0;
-                port += 8;
-            }
-            else
-            {
-                ret = (bits >> (port & 7)) & 1;
-                port++;
-            }
-        }
-    }
+    ret = host_state > 0 && others_live[proto] && portres_bitmap_any( others[proto], first, last, except );
     ReleaseSRWLockShared( &host_lock );
     return ret;
 }

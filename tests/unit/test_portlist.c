@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "pool.h"
@@ -79,6 +80,55 @@ static void test_any_reserved( void **state )
     free( pool );
 }
 
+/* the ports of first..last set in bits and not in except, one at a time */
+static int naive_any( const uint8_t *bits, uint32_t first, uint32_t last, const uint8_t *except )
+{
+    for (uint32_t port = first; port <= last && port <= 65535; port++)
+        if ((bits[port >> 3] >> (port & 7) & 1) && !(except && (except[port >> 3] >> (port & 7) & 1))) return 1;
+    return 0;
+}
+
+/* portres_bitmap_any (64 ports at a time) against naive_any: one port set,
+ * at word edges and inside, and ranges that start and end anywhere */
+static void test_bitmap_any( void **state )
+{
+    static uint8_t bits[8192], except[8192];
+    static const uint32_t ports[] = { 0, 1, 62, 63, 64, 65, 127, 128, 32767, 32768, 40000, 60999, 65471, 65472,
+                                      65534, 65535 };
+    unsigned int mismatches = 0, checked = 0;
+
+    srand( 20261205 );
+    for (unsigned int p = 0; p < sizeof(ports) / sizeof(ports[0]); p++)
+    {
+        uint32_t port = ports[p];
+
+        memset( bits, 0, sizeof(bits) );
+        bits[port >> 3] |= 1 << (port & 7);
+        for (unsigned int i = 0; i < 2000; i++)
+        {
+            uint32_t first = i < 3 ? (uint32_t[]){ 0, port, port + 1 }[i] : (uint32_t)rand() % 65536;
+            uint32_t last = i < 3 ? (uint32_t[]){ 65535, port, 70000 }[i] : first + (uint32_t)rand() % 3000;
+            int with_except = i & 1;
+
+            memset( except, 0, sizeof(except) );
+            if (with_except && (i & 2)) except[port >> 3] |= 1 << (port & 7);
+            if (portres_bitmap_any( bits, first, last, with_except ? except : NULL ) !=
+                naive_any( bits, first, last, with_except ? except : NULL ))
+                mismatches++;
+            checked++;
+        }
+        /* the port itself, with its word masked but not the port */
+        assert_true( portres_bitmap_any( bits, port, port, NULL ) );
+        memset( except, 0xff, sizeof(except) );
+        except[port >> 3] &= ~(1 << (port & 7));
+        assert_true( portres_bitmap_any( bits, 0, 65535, except ) );
+        except[port >> 3] |= 1 << (port & 7);
+        assert_false( portres_bitmap_any( bits, 0, 65535, except ) );
+    }
+    assert_int_equal( checked, 32000 );
+    assert_int_equal( mismatches, 0 );
+}
+
 /* lines as Linux 6.x prints them (columns after the state cut short) */
 static const char tcp_text[] =
     "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
@@ -125,6 +175,7 @@ int main( void )
         cmocka_unit_test( test_parse_good ),
         cmocka_unit_test( test_parse_bad ),
         cmocka_unit_test( test_any_reserved ),
+        cmocka_unit_test( test_bitmap_any ),
         cmocka_unit_test( test_proc_net ),
     };
     return cmocka_run_group_tests( tests, NULL, NULL );
