@@ -11,6 +11,9 @@
 # followed by the medians.  Background helpers (reservation holders, bound
 # sockets) are started and killed here.
 #
+# BENCH_ONLY="B1 B5 ..." runs only the benchmarks of those numbers (for a
+# quick look while working; `make bench` runs them all).
+#
 # BENCH_OTHER_PREFIXES=N (default 0) first makes N more prefixes of this
 # user (in the run's runtime folder) that each hold a runtime TCP and UDP
 # block and a persistent one for the whole run: the host view (behaviour
@@ -43,6 +46,15 @@ timed() {
     us=$(echo "$res" | sed -n 's/^us_per_op //p')
     [ -n "$us" ] || { echo "bench.exe $* failed: $res" >&2; us=0; }
     echo "$us"
+}
+
+# want B1 [B5...]: is one of these benchmarks asked for (BENCH_ONLY)?
+want() {
+    [ -z "${BENCH_ONLY:-}" ] && return 0
+    for w in "$@"; do
+        case " $BENCH_ONLY " in *" $w "*) return 0 ;; esac
+    done
+    return 1
 }
 
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -140,6 +152,7 @@ in=$((kfirst + 200))
 # on ports of 61000+ that portres chose for them, which the in-use check
 # then looks up (or finds in use) for a minute
 # B2: one specific acquire + release against one builtin socket+bind+closesocket
+if want B2; then
 alternate - acquire 500 "$out" ws2_32=b sockbind 500 "$out"
 report B2-acquire 1.5 "acquire+release (1 TCP port, $out+)" "builtin socket+bind+closesocket"
 # the same against a named-mutex wait+release (information: the old line)
@@ -148,12 +161,15 @@ report B2-acquire-mutex - "acquire+release (1 TCP port, $out+)" "named mutex wai
 # inside the kernel's range: /proc/net/tcp and tcp6 are read (information)
 alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
 report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
+fi
 
 # B1: bind+closesocket through portres against the builtin
+if want B1; then
 alternate - bind 3000 ws2_32=b bind 3000
 report B1-bind 1.05 "portres" "builtin ws2_32"
+fi
 
-if start_helper hold 100; then
+if want B1 B5 && start_helper hold 100; then
     alternate - bind 3000 ws2_32=b bind 3000
     report B1-bind-busy 1.20 "portres, 100 runtime reservations live" "builtin ws2_32"
     # B5 with the same 100 reservations
@@ -164,7 +180,7 @@ stop_helper
 
 # the same two with the 100 reservations inside the kernel's ephemeral port
 # range, where portres must pick the ports of port-0 and implicit binds itself
-if start_helper holdlow 100; then
+if want B1 B5 && start_helper holdlow 100; then
     alternate - bind 3000 ws2_32=b bind 3000
     report B1-bind-busy-kernel-range 1.20 "portres, 100 reservations in 33000-33999" "builtin ws2_32"
     alternate - connect 1000 ws2_32=b connect 1000
@@ -192,6 +208,7 @@ b6() {
         stop_helper
     done
 }
+if want B6; then
 b6 "bigloop 1000000 tcp" 30000
 report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
 b6 "bigloop 1000000 udp" 40000
@@ -200,20 +217,26 @@ report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a l
 # reservation and no pool lock: what two cores and one wineserver cost
 b6 "testbinds 1000000" 30000
 report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
+fi
 
 # B7: specific acquire+release of 1000 ports, absolute
+if want B7; then
 for i in $(seq 1 "$runs"); do timed - block 5 udp 40000 >>"$tmp/subject"; done
 report_abs B7-bigblock-udp 10000 "1000 UDP ports 40000-40999"
 for i in $(seq 1 "$runs"); do timed - block 2 tcp 30000 >>"$tmp/subject"; done
 report_abs B7-bigblock-tcp - "1000 TCP ports 30000-30999, below the kernel's range"
 for i in $(seq 1 "$runs"); do timed - block 2 tcp 40000 >>"$tmp/subject"; done
 report_abs B7-bigblock-tcp-kernel-range - "1000 TCP ports 40000-40999, inside the kernel's range"
+fi
 
 # B9: 1000 UDP reservations whose sockets are closed with CloseHandle: the
 # time until all have ended (the last-handle watch, no count limit)
+if want B9; then
 for i in $(seq 1 "$runs"); do timed - closehandle 1000 62000 >>"$tmp/subject"; done
 report_abs B9-closehandle 1000000 "CloseHandle of 1000 sockets, each holding 1 UDP port of 62000-62999, until all have ended"
+fi
 # B3: create+lookup+delete with 1000 other persistent reservations, and with none
+if want B3; then
 for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/baseline"; done
 WINEDLLOVERRIDES= timeout 600 wine bench.exe fill 1000 >/dev/null 2>&1
 for i in $(seq 1 "$runs"); do timed - persistent 20 >>"$tmp/subject"; done
@@ -236,8 +259,10 @@ for i in $(seq 1 "$runs"); do
     unset PORTRES_JOURNAL
 done
 report B3-journal - "create+lookup+delete, journal" "the same, PORTRES_JOURNAL=off"
+fi
 
 # B4: wildcard acquire of 100 ports with 2000 sockets bound, and with 10
+want B4 || exit 0
 if start_helper sockets 10; then
     for i in $(seq 1 "$runs"); do timed - wildcard 50 >>"$tmp/baseline"; done
 fi
