@@ -9,10 +9,12 @@
 # B holds a runtime TCP and UDP block: A's acquires fail WSAEADDRINUSE, its
 # explicit binds WSAEACCES, and A's show lists the block with B's path;
 # B's holder ends: A acquires the block.  Then A holds one: B's acquires
-# and binds fail the same way.  tests/run-all runs it after the
+# and binds fail the same way; and A's persistent block (made through the
+# API), with no program of A running, fails B's create over it and B's
+# explicit bind into it.  tests/run-all runs it after the
 # environments' own suites (envs.sh runs one command per environment at a
 # time), in a network namespace of its own where envs.sh can isolate.
-# Ports 49000-49019 only.  Prints a Wine-style summary line; exits
+# Ports 49000-49024 only.  Prints a Wine-style summary line; exits
 # non-zero on failure.
 #
 #   sh tests/envs/crosswine.sh inside DIR   (in the environment: B's part,
@@ -45,6 +47,12 @@ if [ "${1:-}" = inside ]; then
         echo "$m $?" >>"$R/b-results"
     done
     echo b-done >>"$R/steps"
+    wait_for '^a-persistent' "$R/steps" 180 || exit 1
+    timeout 60 "$WINE" "$exe64" child pcreate 49020 32 >"$R/b-pcreate.out" 2>&1
+    echo "pcreate $?" >>"$R/b-results"
+    timeout 60 "$WINE" "$exe64" child denied 49020 >"$R/b-denied2.out" 2>&1
+    echo "denied2 $?" >>"$R/b-results"
+    echo b-done2 >>"$R/steps"
     timeout 60 wineserver -k
     exit 0
 fi
@@ -63,6 +71,7 @@ export PORTRES_RUNTIME_DIR
 portres_exe="$top/tools/portres/x86_64-windows/portres.exe"
 
 cleanup() {
+    timeout 60 "$WINE" "$exe64" child pdelete 49020 >/dev/null 2>&1
     # the host helper both prefixes shared (design.md)
     [ -f "$R/helper" ] && kill "$(cut -d' ' -f3 "$R/helper")" 2>/dev/null
     timeout 60 wineserver -k 2>/dev/null
@@ -112,6 +121,21 @@ check $? "B ($ver) acquired A's blocks at 49010" "$R/b-busy.out"
 grep -qx 'denied 0' "$R/b-results" 2>/dev/null
 check $? "B's ($ver) explicit bind into A's blocks at 49010 did not fail WSAEACCES" "$R/b-denied.out"
 for k in $(prefix_pids 'crossprocess.exe child hold'); do kill -9 "$k" 2>/dev/null; done
+
+# 4. A's persistent block, with no program of A running: under Wine 8.0
+# its winedevice.exe keeps it live (behaviour §6); B's create over it and
+# B's explicit bind into it fail
+run_a pcreate 49020
+check $rc "A: persistent create of 49020 failed" "$tmp/a-pcreate.out"
+echo a-persistent >>"$R/steps"
+wait_for '^b-done2' "$R/steps" 120 $inside
+check $? "B did not finish its checks of A's persistent block" "$tmp/inside.out"
+grep -qx 'pcreate 0' "$R/b-results" 2>/dev/null
+check $? "B's ($ver) persistent create over A's at 49020 did not fail ERROR_SHARING_VIOLATION" "$R/b-pcreate.out"
+grep -qx 'denied2 0' "$R/b-results" 2>/dev/null
+check $? "B's ($ver) explicit bind into A's persistent block at 49020 did not fail WSAEACCES" "$R/b-denied2.out"
+timeout 60 "$WINE" "$exe64" child pdelete 49020 0 >"$tmp/a-pdelete.out" 2>&1
+check $? "A: persistent delete of 49020 failed" "$tmp/a-pdelete.out"
 
 bg_wait $inside
 check $? "B's part in env $env failed" "$tmp/inside.out"
