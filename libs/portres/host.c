@@ -179,19 +179,12 @@ static BOOL open_host( void )
 
 static DWORD file_read( uint64_t offset, void *buf, DWORD size )
 {
-    OVERLAPPED ov = { .Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32) };
-    DWORD got = 0;
-
-    if (!ReadFile( host_file, buf, size, &got, &ov )) got = 0;
-    return got;
+    return wine_read_at( host_file, offset, buf, size );
 }
 
 static BOOL file_write( uint64_t offset, const void *buf, DWORD size )
 {
-    OVERLAPPED ov = { .Offset = (DWORD)offset, .OffsetHigh = (DWORD)(offset >> 32) };
-    DWORD done = 0;
-
-    return WriteFile( host_file, buf, size, &done, &ov ) && done == size;
+    return wine_write_at( host_file, offset, buf, size ) == size;
 }
 
 static BOOL lock_byte( DWORD offset, DWORD flags )

@@ -183,6 +183,35 @@ BOOL wine_lock_byte( HANDLE file, DWORD offset, BOOL exclusive, BOOL wait )
     return !NtLockFile( file, NULL, NULL, NULL, NULL, &start, &count, NULL, !wait, exclusive );
 }
 
+NTSTATUS NTAPI NtReadFile( HANDLE, HANDLE, PIO_APC_ROUTINE, void *, IO_STATUS_BLOCK *, void *, ULONG,
+                           LARGE_INTEGER *, ULONG * );
+NTSTATUS NTAPI NtWriteFile( HANDLE, HANDLE, PIO_APC_ROUTINE, void *, IO_STATUS_BLOCK *, const void *, ULONG,
+                            LARGE_INTEGER *, ULONG * );
+
+/* wine_read_at, wine_write_at: read (write) size bytes at offset (bytes
+ * from the start) of file, a handle opened for synchronous I/O; the bytes
+ * done, 0 on failure.  ntdll's calls with no completion value: ReadFile
+ * and WriteFile given an OVERLAPPED for the offset pass that as one, and
+ * ntdll then asks the wineserver to queue a completion (add_fd_completion)
+ * after every call, though the file has no completion port
+ * (dlls/ntdll/unix/file.c, NtReadFile): a round trip where a pread is
+ * all it takes. */
+DWORD wine_read_at( HANDLE file, UINT64 offset, void *buf, DWORD size )
+{
+    LARGE_INTEGER at = { .QuadPart = offset };
+    IO_STATUS_BLOCK io;
+
+    return NtReadFile( file, NULL, NULL, NULL, &io, buf, size, &at, NULL ) ? 0 : io.Information;
+}
+
+DWORD wine_write_at( HANDLE file, UINT64 offset, const void *buf, DWORD size )
+{
+    LARGE_INTEGER at = { .QuadPart = offset };
+    IO_STATUS_BLOCK io;
+
+    return NtWriteFile( file, NULL, NULL, NULL, &io, buf, size, &at, NULL ) ? 0 : io.Information;
+}
+
 /* wine_dbg_output_fn: ntdll's __wine_dbg_output, NULL outside Wine */
 int (__cdecl *wine_dbg_output_fn( void ))( const char * )
 {

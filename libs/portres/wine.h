@@ -41,6 +41,8 @@ HMODULE portres_load_builtin( HMODULE self, const WCHAR *name );
 BOOL wine_spawn( char *const argv[], BOOL wait );
 BOOL wine_server_getenv( const char *name, char *value, DWORD size );
 BOOL wine_lock_byte( HANDLE file, DWORD offset, BOOL exclusive, BOOL wait );
+DWORD wine_read_at( HANDLE file, UINT64 offset, void *buf, DWORD size );
+DWORD wine_write_at( HANDLE file, UINT64 offset, const void *buf, DWORD size );
 int (__cdecl *wine_dbg_output_fn( void ))( const char * );
 
 #endif /* PORTRES_WINE_H */
