@@ -62,8 +62,8 @@ static BOOL others_live[PORTRES_PROTO_COUNT];
 static LONGLONG refreshed_at;    /* QueryPerformanceCounter of the last refresh */
 
 /* how stale the view may be for a bind (portres_host_live): reading the
- * file's header costs about 9 us through Wine, a third of a bind's cost;
- * acquires and creates always read it */
+ * file's header is a pread through ntdll (wine_read_at), cheap but not
+ * free beside a bind; acquires and creates always read it */
 #define BIND_STALE_MS 2
 
 /* the variable name of this process's environment, else of the

@@ -27,7 +27,12 @@
  *    locks on it, held against other wineservers, dropped when the
  *    locking process ends or the wineserver dies (server/fd.c
  *    set_unix_lock, remove_process_locks); NtLockFile takes no I/O status
- *    block (dlls/ntdll/unix/file.c; wine_lock_byte).
+ *    block (dlls/ntdll/unix/file.c; wine_lock_byte);
+ *  - NtReadFile and NtWriteFile given a completion value (ReadFile and
+ *    WriteFile with an OVERLAPPED) ask the wineserver to queue a
+ *    completion after each call, even for a file with no completion port;
+ *    without one they are a pread or pwrite on the cached Unix fd
+ *    (dlls/ntdll/unix/file.c; wine_read_at, wine_write_at).
  */
 
 #include <stdio.h>
