@@ -259,6 +259,15 @@ static BOOL valid_header( struct portres_host_header *header )
     return ok;
 }
 
+/* write size bytes of data at the start of slot, then seq as its seq in
+ * the header, in that order: a reader that meets the slot in between finds
+ * the slot's seq and the header's apart and reads it again later */
+static BOOL write_slot( unsigned int slot, const void *data, size_t size, uint32_t seq )
+{
+    return file_write( PORTRES_HOST_SLOT_OFFSET( slot ), data, size ) &&
+           file_write( offsetof(struct portres_host_header, seq[slot]), &seq, sizeof(seq) );
+}
+
 /* empty slot in the file (a dead prefix's, or a new one's), so that no
  * reader counts what it held; header from valid_header */
 static void clear_slot( unsigned int slot, struct portres_host_header *header )
@@ -266,9 +275,7 @@ static void clear_slot( unsigned int slot, struct portres_host_header *header )
     static const uint32_t zero;
     uint32_t seq = header->seq[slot] + 1;
 
-    if (file_write( PORTRES_HOST_SLOT_OFFSET( slot ), &zero, sizeof(zero) ) &&
-        file_write( offsetof(struct portres_host_header, seq[slot]), &seq, sizeof(seq) ))
-        header->seq[slot] = seq;
+    if (write_slot( slot, &zero, sizeof(zero), seq )) header->seq[slot] = seq;
 }
 
 /* this prefix's path, for show and traces: $WINEPREFIX, else ~/.wine */
@@ -290,9 +297,7 @@ static void own_slot( unsigned int slot, struct portres_host_header *header )
 
     if (!seq) seq = 1;
     portres_host_slot_fill( &head, NULL, header->epoch, info->prefix, seq, GetCurrentProcessId(), info->label );
-    if (file_write( PORTRES_HOST_SLOT_OFFSET( slot ), &head, PORTRES_HOST_SLOT_HEAD ) &&
-        file_write( offsetof(struct portres_host_header, seq[slot]), &seq, sizeof(seq) ))
-        header->seq[slot] = seq;
+    if (write_slot( slot, &head, PORTRES_HOST_SLOT_HEAD, seq )) header->seq[slot] = seq;
     info->hash = 0;  /* the next unlock writes the pool's blocks */
 }
 
@@ -403,8 +408,7 @@ void portres_host_publish( const struct portres_pool *pool )
         holder_locked = owner;
     if (!(seq = header.seq[my_slot] + 1)) seq = 1;
     size = portres_host_slot_fill( &slot, pool, header.epoch, info->prefix, seq, GetCurrentProcessId(), info->label );
-    if (file_write( PORTRES_HOST_SLOT_OFFSET( my_slot ), &slot, size ) &&
-        file_write( offsetof(struct portres_host_header, seq[my_slot]), &seq, sizeof(seq) ))
+    if (write_slot( my_slot, &slot, size, seq ))
     {
         info->slot = my_slot + 1;
         info->hash = hash;
