@@ -163,6 +163,29 @@ alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
 report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
 fi
 
+# B6 (before B1 and B5, for the same reason as B2): one-port acquires
+# while another process acquires and releases
+# 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
+# same beside an idle one, alternated
+b6() {
+    for i in $(seq 1 "$runs"); do
+        start_helper idle 600 && timed - acquire 300 "$out" >>"$tmp/baseline"
+        stop_helper
+        start_helper "$1" "$2" && timed - acquire 300 "$out" >>"$tmp/subject"
+        stop_helper
+    done
+}
+if want B6; then
+b6 "bigloop 1000000 tcp" 30000
+report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
+b6 "bigloop 1000000 udp" 40000
+report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a loop beside" "the same, idle process beside"
+# control: the same wineserver load as B6's TCP loop (its test binds), no
+# reservation and no pool lock: what two cores and one wineserver cost
+b6 "testbinds 1000000" 30000
+report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
+fi
+
 # B1: bind+closesocket through portres against the builtin
 if want B1; then
 alternate - bind 3000 ws2_32=b bind 3000
@@ -196,28 +219,6 @@ if want B1 B5 && start_helper holdlow 100; then
     fi
 fi
 stop_helper
-
-# B6: one-port acquires while another process acquires and releases
-# 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
-# same beside an idle one, alternated
-b6() {
-    for i in $(seq 1 "$runs"); do
-        start_helper idle 600 && timed - acquire 300 "$out" >>"$tmp/baseline"
-        stop_helper
-        start_helper "$1" "$2" && timed - acquire 300 "$out" >>"$tmp/subject"
-        stop_helper
-    done
-}
-if want B6; then
-b6 "bigloop 1000000 tcp" 30000
-report B6-lock-hold 2 "acquire+release (1 port), 1000-port TCP blocks in a loop beside" "the same, idle process beside"
-b6 "bigloop 1000000 udp" 40000
-report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a loop beside" "the same, idle process beside"
-# control: the same wineserver load as B6's TCP loop (its test binds), no
-# reservation and no pool lock: what two cores and one wineserver cost
-b6 "testbinds 1000000" 30000
-report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
-fi
 
 # B7: specific acquire+release of 1000 ports, absolute
 if want B7; then
