@@ -163,7 +163,7 @@ alternate - acquire 20 "$in" ws2_32=b sockbind 500 "$in"
 report B2-acquire-kernel-range - "acquire+release (1 TCP port, $in+)" "builtin socket+bind+closesocket"
 fi
 
-# B6 (before B1 and B5, for the same reason as B2): one-port acquires
+# B6: one-port acquires
 # while another process acquires and releases
 # 1000-port specific blocks in a loop (helper "MODE K", ARG), against the
 # same beside an idle one, alternated
@@ -185,40 +185,6 @@ report B6-lock-hold-udp - "acquire+release (1 port), 1000-port UDP blocks in a l
 b6 "testbinds 1000000" 30000
 report B6-lock-hold-control - "acquire+release (1 port), B6's test binds in a loop beside, no locks" "the same, idle process beside"
 fi
-
-# B1: bind+closesocket through portres against the builtin
-if want B1; then
-alternate - bind 3000 ws2_32=b bind 3000
-report B1-bind 1.05 "portres" "builtin ws2_32"
-fi
-
-if want B1 B5 && start_helper hold 100; then
-    alternate - bind 3000 ws2_32=b bind 3000
-    report B1-bind-busy 1.20 "portres, 100 runtime reservations live" "builtin ws2_32"
-    # B5 with the same 100 reservations
-    alternate - connect 1000 ws2_32=b connect 1000
-    report B5-connect 1.20 "portres connect, 100 reservations live" "builtin ws2_32 connect"
-fi
-stop_helper
-
-# the same two with the 100 reservations inside the kernel's ephemeral port
-# range, where portres must pick the ports of port-0 and implicit binds itself
-if want B1 B5 && start_helper holdlow 100; then
-    alternate - bind 3000 ws2_32=b bind 3000
-    report B1-bind-busy-kernel-range 1.20 "portres, 100 reservations in 33000-33999" "builtin ws2_32"
-    alternate - connect 1000 ws2_32=b connect 1000
-    report B5-connect-kernel-range 1.20 "portres connect, 100 reservations in 33000-33999" "builtin ws2_32 connect"
-    # and once the kernel reserves them itself (wine-portres sync-kernel, root)
-    if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ]; then
-        saved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
-        "$PORTRES_TOP/tools/wine-portres" sync-kernel >/dev/null 2>&1
-        alternate - connect 1000 ws2_32=b connect 1000
-        report B5-connect-kernel-range-synced 1.20 "portres connect, the same after sync-kernel" "builtin ws2_32 connect"
-        echo "$saved" >/proc/sys/net/ipv4/ip_local_reserved_ports
-        rm -f "$WINEPREFIX/portres-kernel-ports"
-    fi
-fi
-stop_helper
 
 # B7: specific acquire+release of 1000 ports, absolute
 if want B7; then
@@ -261,6 +227,44 @@ for i in $(seq 1 "$runs"); do
 done
 report B3-journal - "create+lookup+delete, journal" "the same, PORTRES_JOURNAL=off"
 fi
+
+# B1 and B5 after B2, B6, B7, B9 and B3: the builtin's connects leave
+# TIME_WAIT connections on ports the kernel chose, and portres's (above the
+# kernel's range, while reserved ports lie in it) closing ones, which the
+# acquires and creates of those benchmarks would meet for a minute
+# B1: bind+closesocket through portres against the builtin
+if want B1; then
+alternate - bind 3000 ws2_32=b bind 3000
+report B1-bind 1.05 "portres" "builtin ws2_32"
+fi
+
+if want B1 B5 && start_helper hold 100; then
+    alternate - bind 3000 ws2_32=b bind 3000
+    report B1-bind-busy 1.20 "portres, 100 runtime reservations live" "builtin ws2_32"
+    # B5 with the same 100 reservations
+    alternate - connect 1000 ws2_32=b connect 1000
+    report B5-connect 1.20 "portres connect, 100 reservations live" "builtin ws2_32 connect"
+fi
+stop_helper
+
+# the same two with the 100 reservations inside the kernel's ephemeral port
+# range, where portres must pick the ports of port-0 and implicit binds itself
+if want B1 B5 && start_helper holdlow 100; then
+    alternate - bind 3000 ws2_32=b bind 3000
+    report B1-bind-busy-kernel-range 1.20 "portres, 100 reservations in 33000-33999" "builtin ws2_32"
+    alternate - connect 1000 ws2_32=b connect 1000
+    report B5-connect-kernel-range 1.20 "portres connect, 100 reservations in 33000-33999" "builtin ws2_32 connect"
+    # and once the kernel reserves them itself (wine-portres sync-kernel, root)
+    if [ "$(id -u)" -eq 0 ] && [ -w /proc/sys/net/ipv4/ip_local_reserved_ports ]; then
+        saved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+        "$PORTRES_TOP/tools/wine-portres" sync-kernel >/dev/null 2>&1
+        alternate - connect 1000 ws2_32=b connect 1000
+        report B5-connect-kernel-range-synced 1.20 "portres connect, the same after sync-kernel" "builtin ws2_32 connect"
+        echo "$saved" >/proc/sys/net/ipv4/ip_local_reserved_ports
+        rm -f "$WINEPREFIX/portres-kernel-ports"
+    fi
+fi
+stop_helper
 
 # B4: wildcard acquire of 100 ports with 2000 sockets bound, and with 10
 want B4 || exit 0
