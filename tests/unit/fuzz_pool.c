@@ -452,7 +452,7 @@ static void op_corrupt( struct input *in )
     for (unsigned k = 0; k < n; k++)
     {
         uint8_t kind = u8( in ) % 9;
-        uint32_t lim = pool.used + 16 < MAXRES ? pool.used + 16 : MAXRES;
+        uint32_t lim = pool.used < MAXRES - 16 ? pool.used + 16 : MAXRES;  /* used may be corrupt: no wrap */
         struct portres_reservation *r = &pool.res[u16( in ) % lim];
 
         switch (kind)
