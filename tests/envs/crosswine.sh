@@ -77,6 +77,12 @@ cleanup() {
     timeout 60 wineserver -k 2>/dev/null
 }
 
+# b_result NAME MESSAGE FILE: B's check NAME (its line in b-results) passed
+b_result() {
+    grep -qx "$1 0" "$R/b-results" 2>/dev/null
+    check $? "$2" "$3"
+}
+
 run_a() {
     timeout 60 "$WINE" "$exe64" child "$1" "$2" >"$tmp/a-$1.out" 2>&1
     rc=$?
@@ -116,10 +122,8 @@ check $? "A: child hold 49010 did not print \"held\"" "$tmp/a-hold.out"
 echo a-held >>"$R/steps"
 wait_for '^b-done' "$R/steps" 120 $inside
 check $? "B did not finish its checks" "$tmp/inside.out"
-grep -qx 'busy 0' "$R/b-results" 2>/dev/null
-check $? "B ($ver) acquired A's blocks at 49010" "$R/b-busy.out"
-grep -qx 'denied 0' "$R/b-results" 2>/dev/null
-check $? "B's ($ver) explicit bind into A's blocks at 49010 did not fail WSAEACCES" "$R/b-denied.out"
+b_result busy "B ($ver) acquired A's blocks at 49010" "$R/b-busy.out"
+b_result denied "B's ($ver) explicit bind into A's blocks at 49010 did not fail WSAEACCES" "$R/b-denied.out"
 for k in $(prefix_pids 'crossprocess.exe child hold'); do kill -9 "$k" 2>/dev/null; done
 
 # 4. A's persistent block, with no program of A running: under Wine 8.0
@@ -130,10 +134,8 @@ check $rc "A: persistent create of 49020 failed" "$tmp/a-pcreate.out"
 echo a-persistent >>"$R/steps"
 wait_for '^b-done2' "$R/steps" 120 $inside
 check $? "B did not finish its checks of A's persistent block" "$tmp/inside.out"
-grep -qx 'pcreate 0' "$R/b-results" 2>/dev/null
-check $? "B's ($ver) persistent create over A's at 49020 did not fail ERROR_SHARING_VIOLATION" "$R/b-pcreate.out"
-grep -qx 'denied2 0' "$R/b-results" 2>/dev/null
-check $? "B's ($ver) explicit bind into A's persistent block at 49020 did not fail WSAEACCES" "$R/b-denied2.out"
+b_result pcreate "B's ($ver) persistent create over A's at 49020 did not fail ERROR_SHARING_VIOLATION" "$R/b-pcreate.out"
+b_result denied2 "B's ($ver) explicit bind into A's persistent block at 49020 did not fail WSAEACCES" "$R/b-denied2.out"
 timeout 60 "$WINE" "$exe64" child pdelete 49020 0 >"$tmp/a-pdelete.out" 2>&1
 check $? "A: persistent delete of 49020 failed" "$tmp/a-pdelete.out"
 
