@@ -24,6 +24,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -114,6 +117,56 @@ static void tcp_states( unsigned int port, int *others, int *timewait )
     }
 }
 
+/* the kernel's pseudo-state of TCP sockets only bound, for sock_diag
+ * dumps (Linux 6.8, include/net/tcp_states.h; Debian 12's headers predate it) */
+#define TCP_BOUND_INACTIVE 13
+
+/* 1 if a TCP socket that is only bound (neither listening nor connected)
+ * has port, as the kernel's sock_diag lists them (Linux 6.8 and later;
+ * older kernels list none: 0) */
+static int tcp_bound_only( unsigned int port )
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+    int found = 0, fd;
+
+    if ((fd = socket( AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG )) < 0) return 0;
+    for (unsigned int i = 0; i < 2 && !found; i++)
+    {
+        struct
+        {
+            struct nlmsghdr nlh;
+            struct inet_diag_req_v2 req;
+        } request = {
+            .nlh = { .nlmsg_len = sizeof(request), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                     .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+            .req = { .sdiag_family = families[i], .sdiag_protocol = IPPROTO_TCP,
+                     .idiag_states = 1u << TCP_BOUND_INACTIVE },
+        };
+        long buf[32768 / sizeof(long)];  /* a dump part is at most 32 KB */
+        int done = 0;
+
+        if (sendto( fd, &request, sizeof(request), 0, (struct sockaddr *)&nl, sizeof(nl) ) < 0) break;
+        while (!done)
+        {
+            ssize_t n = recv( fd, buf, sizeof(buf), 0 );
+            struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+            if (n <= 0) break;
+            for (; NLMSG_OK( h, n ); h = NLMSG_NEXT( h, n ))
+            {
+                const struct inet_diag_msg *msg = NLMSG_DATA( h );
+
+                if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) done = 1;
+                else if (h->nlmsg_len >= NLMSG_LENGTH( sizeof(*msg) ) && ntohs( msg->id.idiag_sport ) == port)
+                    found = 1;  /* the rest of the dump is read all the same */
+            }
+        }
+    }
+    close( fd );
+    return found;
+}
+
 /* 1 if a socket of the host holds port of proto (0 TCP, 1 UDP), else 0.
  * A bind without SO_REUSEADDR conflicts with every socket of the port;
  * TCP connections in TIME_WAIT hold nothing (behaviour §2, as the test
@@ -121,7 +174,8 @@ static void tcp_states( unsigned int port, int *others, int *timewait )
  * pass them), so a TCP conflict that a bind with SO_REUSEADDR passes is
  * looked up in the kernel's lists: a socket in another state holds the
  * port; none at all, a socket only bound (with SO_REUSEADDR: in no list)
- * holds it; TIME_WAIT alone does not. */
+ * holds it; TIME_WAIT alone does not, unless the kernel's sock_diag also
+ * lists a socket only bound to the port beside it. */
 static int port_in_use( int proto, unsigned int port, int *err )
 {
     int type = proto ? SOCK_DGRAM : SOCK_STREAM, ret, others, timewait;
@@ -134,7 +188,9 @@ static int port_in_use( int proto, unsigned int port, int *err )
     }
     if (proto || try_bind( type, port, 1 )) return 1;
     tcp_states( port, &others, &timewait );
-    return others || !timewait;
+    if (others || !timewait) return 1;
+    /* TIME_WAIT: a socket only bound, with SO_REUSEADDR, can hide behind it */
+    return tcp_bound_only( port );
 }
 
 static void answer( struct portres_helper_msg *msg )

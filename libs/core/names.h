@@ -27,8 +27,10 @@
 #define PORTRES_SOCKET_EVENT_FMT   "Global\\portres-sock-1-%lu-%llu"
 #define PORTRES_STORE_SECTION_NAME "Global\\portres-store-1"
 #define PORTRES_STORE_MUTEX_NAME   "Global\\portres-store-mutex-1"
-#define PORTRES_HOST_SECTION_NAME  "Global\\portres-host-1"  /* the prefix's part of the host view (host.c) */
-#define PORTRES_HOST_MUTEX_NAME    "Global\\portres-host-mutex-1"
+/* the prefix's part of the host view (host.c), one per file of the view:
+ * %08x is the CRC-32 of the file's Unix path */
+#define PORTRES_HOST_SECTION_FMT   "Global\\portres-host-1-%08x"
+#define PORTRES_HOST_MUTEX_FMT     "Global\\portres-host-mutex-1-%08x"
 
 /* the persistent store under HKEY_LOCAL_MACHINE (64-bit view): one value
  * per reservation in \Tcp and \Udp ("START-END" = "0xTOKEN", regvalue.c),

@@ -26,7 +26,8 @@
 #include "host.h"
 #include "debug.h"
 
-#define REPLY_MS 500     /* a helper that does not answer in this time is taken for gone */
+#define REPLY_MS 500     /* the request is sent again after this time without a reply */
+#define SLOW_MS 10000    /* a helper that has not answered in this time is given up for this check */
 #define START_MS 2000    /* how long a started helper has to write its file */
 
 static SRWLOCK helper_lock = SRWLOCK_INIT;
@@ -142,26 +143,42 @@ void portres_helper_close( const struct portres_sockapi *api )
     ReleaseSRWLockExclusive( &helper_lock );
 }
 
-/* one request and its reply: TRUE with *msg the reply */
-static BOOL ask( const struct portres_sockapi *api, struct portres_helper_msg *msg )
+/* one request and its reply: TRUE with *msg the reply.  *gone is set
+ * when the helper is not there (the send or receive failed: a dead
+ * helper's port answers with an ICMP "port unreachable", which fails the
+ * receive at once); a helper that is only slow (a loaded machine) is sent
+ * the request again every REPLY_MS and waited for up to SLOW_MS. */
+static BOOL ask( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
 {
     struct portres_helper_msg reply;
+    DWORD started = GetTickCount();
 
+    *gone = FALSE;
     msg->magic = PORTRES_HELPER_MAGIC;
     msg->seq = ++helper_seq;
     memcpy( msg->key, helper_key, sizeof(helper_key) );
-    if (api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) != sizeof(*msg))
+    for (BOOL send = TRUE;;)
     {
-        TRACE( "send to the host helper failed: error %lu\n", GetLastError() );
-        return FALSE;
-    }
-    for (;;)
-    {
-        if (api->recv( helper_socket, (char *)&reply, sizeof(reply), 0 ) != sizeof(reply))
+        if (send && api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) != sizeof(*msg))
         {
-            TRACE( "no reply from the host helper: error %lu\n", GetLastError() );
+            TRACE( "send to the host helper failed: error %lu\n", GetLastError() );
+            *gone = TRUE;
             return FALSE;
         }
+        if (api->recv( helper_socket, (char *)&reply, sizeof(reply), 0 ) != sizeof(reply))
+        {
+            DWORD err = GetLastError();
+
+            if (err == WSAETIMEDOUT && GetTickCount() - started < SLOW_MS)
+            {
+                send = TRUE;
+                continue;
+            }
+            TRACE( "no reply from the host helper: error %lu\n", err );
+            *gone = err != WSAETIMEDOUT;
+            return FALSE;
+        }
+        send = FALSE;
         if (reply.magic == PORTRES_HELPER_MAGIC && reply.seq == msg->seq &&
             !memcmp( reply.key, helper_key, sizeof(helper_key) ))
             break;  /* else a late reply to an earlier request */
@@ -180,6 +197,7 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
 {
     struct portres_helper_msg msg = { .op = PORTRES_HELPER_IN_USE, .proto = proto, .start = start, .count = count };
     char dir[MAX_PATH], off[8];
+    BOOL gone;
     int ret = -1;
 
     if (helper_off || !api->connect || !api->send || !api->recv) return -1;
@@ -199,8 +217,13 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
             if (helper_off) break;
         }
         msg.seq = 0;
-        if (ask( api, &msg ) && !msg.status) ret = msg.busy != 0;
-        else if (attempt) helper_off = TRUE;
+        if (ask( api, &msg, &gone ))
+        {
+            if (!msg.status) ret = msg.busy != 0;
+            break;
+        }
+        if (!gone) break;  /* alive but slow: this check by test binds */
+        if (attempt) helper_off = TRUE;
         msg.op = PORTRES_HELPER_IN_USE;
         msg.proto = proto;
         msg.start = start;

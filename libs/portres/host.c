@@ -26,17 +26,22 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "host.h"
+#include "journal.h"
 #include "shared.h"
 #include "wine.h"
 #include "debug.h"
 
 #define HOST_INFO_MAGIC 0x31696870u  /* "phi1" */
 
-/* the prefix's part, in the named section PORTRES_HOST_SECTION_NAME
+/* the prefix's part, in the named section PORTRES_HOST_SECTION_FMT
  * (every process of the prefix, 32- and 64-bit); slot and prefix changed
- * under the mutex PORTRES_HOST_MUTEX_NAME, the rest under the pool lock */
+ * under the mutex PORTRES_HOST_MUTEX_FMT, the rest under the pool lock.
+ * Both are named after the file: processes of one prefix may use two
+ * runtime folders (a service process reads the wineserver's environment,
+ * a program its own), and a slot number is only true of its own file. */
 struct host_info
 {
     uint32_t magic;
@@ -131,8 +136,9 @@ static BOOL hostwide_off( void )
 /* open the file and the prefix's section once per process; host_lock held */
 static BOOL open_host( void )
 {
-    char dir[MAX_PATH], file[MAX_PATH + 16];
-    WCHAR path[MAX_PATH + 32];
+    char dir[MAX_PATH], file[MAX_PATH + 16], name[64];
+    WCHAR path[MAX_PATH + 32], namew[64];
+    uint32_t file_crc;
 
     if (host_state) return host_state > 0;
     host_state = -1;
@@ -165,9 +171,16 @@ static BOOL open_host( void )
         TRACE( "cannot open %s (error %lu): this prefix's reservations are its own\n", file, GetLastError() );
         return FALSE;
     }
-    if (!(info_mutex = CreateMutexW( NULL, FALSE, PORTRES_W(PORTRES_HOST_MUTEX_NAME) )) ||
-        !(info_section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info),
-                                             PORTRES_W(PORTRES_HOST_SECTION_NAME) )) ||
+    file_crc = portres_journal_crc32( file, strlen( file ) );
+    snprintf( name, sizeof(name), PORTRES_HOST_MUTEX_FMT, file_crc );
+    MultiByteToWideChar( CP_UTF8, 0, name, -1, namew, ARRAYSIZE(namew) );
+    if ((info_mutex = CreateMutexW( NULL, FALSE, namew )))
+    {
+        snprintf( name, sizeof(name), PORTRES_HOST_SECTION_FMT, file_crc );
+        MultiByteToWideChar( CP_UTF8, 0, name, -1, namew, ARRAYSIZE(namew) );
+    }
+    if (!info_mutex ||
+        !(info_section = CreateFileMappingW( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info), namew )) ||
         !(info = MapViewOfFile( info_section, FILE_MAP_READ | FILE_MAP_WRITE, 0, 0, sizeof(*info) )))
     {
         ERR( "cannot open the host view's section, error %lu\n", GetLastError() );
@@ -313,20 +326,15 @@ static uint64_t slot_prefix( unsigned int slot, const struct portres_host_header
     return head.prefix;
 }
 
-/* join the prefix's slot: its live lock (shared), if the slot is still
- * this prefix's or nobody's (a slot nobody held was emptied by a reader) */
+/* join the prefix's slot: its live lock (shared), if the slot still says
+ * this prefix's id.  A slot that says nobody's (emptied, or from an
+ * earlier epoch) is not taken here: another prefix may hold it, and
+ * claim_slot takes only a slot nobody holds. */
 static BOOL join_slot( unsigned int slot, struct portres_host_header *header )
 {
-    uint64_t prefix;
-
     if (!lock_byte_soon( PORTRES_HOST_LOCK_LIVE + slot, 0 )) return FALSE;
-    if ((prefix = slot_prefix( slot, header )) == info->prefix) return TRUE;
-    if (!prefix)
-    {
-        own_slot( slot, header );
-        return TRUE;
-    }
-    unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );  /* another prefix took it meanwhile */
+    if (slot_prefix( slot, header ) == info->prefix) return TRUE;
+    unlock_byte( PORTRES_HOST_LOCK_LIVE + slot );  /* another prefix's, or nobody's */
     return FALSE;
 }
 
@@ -504,7 +512,12 @@ static BOOL refresh( void )
              * and until then its copy read before counts */
             if ((int)i != my_slot && header.seq[i] && torn) continue;
             cache_seq[i] = header.seq[i];
-            if (cache[i]) changed = TRUE;
+            if (cache[i])
+            {
+                TRACE( "slot %u of the host view (prefix %s) no longer counts: emptied or this prefix's\n", i,
+                       cache[i]->label );
+                changed = TRUE;
+            }
             free( cache[i] );
             cache[i] = NULL;
             continue;

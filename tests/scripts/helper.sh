@@ -43,10 +43,10 @@ check_port() {
     rc=$add_rc
 }
 
-# a free port of 61800-61999 that sockhold KIND can hold: started in the
-# background ($bg_pid), its port in $port; 1 if none
+# a free port of FROM-61999 (61800) that sockhold KIND can hold: started
+# in the background ($bg_pid), its port in $port; 1 if none
 hold() {
-    port=61800
+    port=${2:-61800}
     while [ $port -lt 62000 ]; do
         bg "$sockhold" "$1" $port >"$tmp/hold.out" 2>&1
         if wait_for '^ready' "$tmp/hold.out" 5 "$bg_pid"; then return 0; fi
@@ -92,6 +92,21 @@ if [ $port -lt 62000 ]; then
     check $([ $rc -eq 0 ]; echo $?) "TIME_WAIT on $port: exit $rc with the helper, expected 0" "$out"
     check_port off tcp $port
     check $([ $rc -eq 0 ]; echo $?) "TIME_WAIT on $port: exit $rc by test binds, expected 0" "$out"
+    # and a socket only bound, with SO_REUSEADDR, beside the TIME_WAIT: in
+    # use, from the kernel's list of such sockets (sock_diag, Linux 6.8)
+    tw=$port
+    kernel=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+    if [ "${kernel% *}" -gt 6 ] || { [ "${kernel% *}" -eq 6 ] && [ "${kernel#* }" -ge 8 ]; }; then
+        if hold tcp-bound $tw && [ $port = $tw ]; then
+            check_port "$helper" tcp $port
+            check $([ $rc -eq 32 ]; echo $?) "TIME_WAIT and a bound-only socket on $port: exit $rc with the helper, expected 32" "$out"
+        else
+            check 1 "sockhold tcp-bound could not bind $tw beside its TIME_WAIT" "$tmp/hold.out"
+        fi
+        bg_kill "$bg_pid"
+    else
+        skip "kernel $(uname -r) lists no bound-only sockets (sock_diag, Linux 6.8)"
+    fi
 else
     check 1 "sockhold timewait: no port of 61800-61999" "$tmp/tw.out"
 fi
@@ -105,6 +120,26 @@ check $([ $rc -eq 0 ]; echo $?) "after SIGKILL of the helper: exit $rc" "$out"
 new=$(helper_pid)
 check $([ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null; echo $?) \
     "after SIGKILL of the helper ($old), no new one runs (file: $new)"
+
+# --- 3b. a helper that is only slow is waited for --------------------------
+# (a loaded machine): stopped for 1.5 s while a check of a port only it
+# sees in use (a native bound-only TCP socket) is made, the check still
+# gets its answer, not the test binds' "free"
+if hold tcp-bound 61900 && pid=$(helper_pid) && [ -n "$pid" ]; then
+    kill -STOP "$pid"
+    ( check_port "$helper" tcp $port; echo $rc >"$tmp/slow.rc" ) &
+    slow=$!
+    sleep 1.5
+    kill -CONT "$pid"
+    wait $slow
+    rc=$(cat "$tmp/slow.rc" 2>/dev/null)
+    check $([ "$rc" = 32 ]; echo $?) "a helper stopped for 1.5 s: a bound-only socket on $port: exit $rc, expected 32" \
+        "$out"
+    check $([ "$(helper_pid)" = "$pid" ]; echo $?) "a helper stopped for 1.5 s was replaced ($pid, now $(helper_pid))"
+    bg_kill "$bg_pid"
+else
+    check 1 "sockhold tcp-bound: no port of 61800-61999 could be held, or no helper runs" "$tmp/hold.out"
+fi
 
 # --- 4. without a helper: one warn line, the test binds answer ---------------
 PORTRES_HELPER=off WINEDEBUG=warn+portres netsh int ipv4 add excludedportrange tcp 61992 1 store=active

@@ -65,6 +65,19 @@ run_in() {
     fi
 }
 
+# implicit_in PREFIX PORT COUNT: run_in PREFIX implicit, with portres's
+# traces; $tmp/implicit.diag keeps the test's failures, the host view's
+# trace lines and how many binds portres made itself, for a failure's report
+implicit_in() {
+    xenv=WINEDEBUG=trace+portres
+    run_in "$1" implicit "$2" "$3"
+    xenv=
+    { grep -a 'Test failed' "$tmp/implicit.out"
+      grep -a 'host view\|has ended\|slot [0-9]' "$tmp/implicit.out" | head -n 20
+      echo "binds portres made outside the reservations: $(grep -ac 'outside the reservations' "$tmp/implicit.out")"
+    } >"$tmp/implicit.diag"
+}
+
 # hold PREFIX PORT [COUNT]: "child hold" in the background until "held" (20 s)
 hold() {
     out="$tmp/hold-$(basename "$1")-$2.out"
@@ -147,8 +160,8 @@ for big in 34000 36000 38000 33000 35000 37000 none; do
 done
 check $([ $big != none ]; echo $?) "B: no 1000-port block of 33000-38999 could be held" "$held_out"
 if [ $big != none ]; then
-    run_in "$A" implicit $big 1000
-    check $rc "implicit binds in A took ports of B's block $big-$((big + 999))" "$tmp/implicit.out"
+    implicit_in "$A" $big 1000
+    check $rc "implicit binds in A took ports of B's block $big-$((big + 999))" "$tmp/implicit.diag"
     # again while A holds a block of its own above the kernel's range
     # (its live count once kept the bind path from reading the host view)
     for own in 64500 64700 64900 none; do
@@ -157,9 +170,9 @@ if [ $big != none ]; then
     done
     check $([ $own != none ]; echo $?) "A: no block of its own could be held above the kernel's range" "$held_out"
     if [ $own != none ]; then
-        run_in "$A" implicit $big 1000
+        implicit_in "$A" $big 1000
         check $rc "implicit binds in A, which holds $own+10, took ports of B's block $big-$((big + 999))" \
-            "$tmp/implicit.out"
+            "$tmp/implicit.diag"
         unhold "$A"
     fi
     unhold "$B"
