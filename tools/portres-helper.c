@@ -211,7 +211,9 @@ static void answer( struct portres_helper_msg *msg )
 }
 
 /* a request answered on a thread of its own: a long block (1000 ports,
- * a few ms) holds up no other prefix's one-port check */
+ * a few ms) holds up no other prefix's one-port check; a block of up to
+ * INLINE_PORTS ports is answered at once, on the main thread */
+#define INLINE_PORTS 16
 struct job
 {
     int fd;
@@ -311,9 +313,10 @@ int main( int argc, char **argv )
         job->fd = fd;
         job->from_len = sizeof(job->from);
         n = recvfrom( fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, &job->from_len );
-        if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC ||
-            memcmp( job->msg.key, key, sizeof(key) ) || pthread_create( &thread, &attr, serve, job ))
+        if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC || memcmp( job->msg.key, key, sizeof(key) ))
             free( job );
+        else if (job->msg.count <= INLINE_PORTS) serve( job );  /* a thread would cost more than the binds */
+        else if (pthread_create( &thread, &attr, serve, job )) free( job );
     }
     unlink( file_path );
     return 0;

@@ -143,6 +143,48 @@ void portres_helper_close( const struct portres_sockapi *api )
     ReleaseSRWLockExclusive( &helper_lock );
 }
 
+/* send msg (its magic, seq and key set here): FALSE if the send failed */
+static BOOL send_request( const struct portres_sockapi *api, struct portres_helper_msg *msg )
+{
+    msg->magic = PORTRES_HELPER_MAGIC;
+    msg->seq = ++helper_seq;
+    memcpy( msg->key, helper_key, sizeof(helper_key) );
+    if (api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) == sizeof(*msg)) return TRUE;
+    TRACE( "send to the host helper failed: error %lu\n", GetLastError() );
+    return FALSE;
+}
+
+/* the reply to msg, sent already (send_request): as ask */
+static BOOL get_reply( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
+{
+    struct portres_helper_msg reply;
+    DWORD started = GetTickCount();
+
+    *gone = FALSE;
+    for (;;)
+    {
+        if (api->recv( helper_socket, (char *)&reply, sizeof(reply), 0 ) != sizeof(reply))
+        {
+            DWORD err = GetLastError();
+
+            if (err == WSAETIMEDOUT && GetTickCount() - started < SLOW_MS)
+            {
+                /* slow, not gone: the request again, with its seq (either reply will do) */
+                if (api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) == sizeof(*msg)) continue;
+                err = GetLastError();
+            }
+            TRACE( "no reply from the host helper: error %lu\n", err );
+            *gone = err != WSAETIMEDOUT;
+            return FALSE;
+        }
+        if (reply.magic == PORTRES_HELPER_MAGIC && reply.seq == msg->seq &&
+            !memcmp( reply.key, helper_key, sizeof(helper_key) ))
+            break;  /* else a late reply to an earlier request */
+    }
+    *msg = reply;
+    return TRUE;
+}
+
 /* one request and its reply: TRUE with *msg the reply.  *gone is set
  * when the helper is not there (the send or receive failed: a dead
  * helper's port answers with an ICMP "port unreachable", which fails the
@@ -150,41 +192,9 @@ void portres_helper_close( const struct portres_sockapi *api )
  * the request again every REPLY_MS and waited for up to SLOW_MS. */
 static BOOL ask( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
 {
-    struct portres_helper_msg reply;
-    DWORD started = GetTickCount();
-
-    *gone = FALSE;
-    msg->magic = PORTRES_HELPER_MAGIC;
-    msg->seq = ++helper_seq;
-    memcpy( msg->key, helper_key, sizeof(helper_key) );
-    for (BOOL send = TRUE;;)
-    {
-        if (send && api->send( helper_socket, (char *)msg, sizeof(*msg), 0 ) != sizeof(*msg))
-        {
-            TRACE( "send to the host helper failed: error %lu\n", GetLastError() );
-            *gone = TRUE;
-            return FALSE;
-        }
-        if (api->recv( helper_socket, (char *)&reply, sizeof(reply), 0 ) != sizeof(reply))
-        {
-            DWORD err = GetLastError();
-
-            if (err == WSAETIMEDOUT && GetTickCount() - started < SLOW_MS)
-            {
-                send = TRUE;
-                continue;
-            }
-            TRACE( "no reply from the host helper: error %lu\n", err );
-            *gone = err != WSAETIMEDOUT;
-            return FALSE;
-        }
-        send = FALSE;
-        if (reply.magic == PORTRES_HELPER_MAGIC && reply.seq == msg->seq &&
-            !memcmp( reply.key, helper_key, sizeof(helper_key) ))
-            break;  /* else a late reply to an earlier request */
-    }
-    *msg = reply;
-    return TRUE;
+    if (send_request( api, msg )) return get_reply( api, msg, gone );
+    *gone = TRUE;
+    return FALSE;
 }
 
 /* portres_helper_in_use: asks the host helper whether a port of
@@ -239,5 +249,47 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
         return -1;
     }
     if (ret && busy) *busy = msg.busy;
+    return ret;
+}
+
+static struct portres_helper_msg sent_msg;  /* helper_lock held from portres_helper_send to _reply */
+
+/* portres_helper_send: the first half of portres_helper_in_use, for a
+ * caller with something to do meanwhile (the reservation core releases
+ * the pool lock while the helper binds): the request is sent if this
+ * process is connected to a helper already, and then the caller must call
+ * portres_helper_reply, with the same api, to get the answer; this
+ * process's other requests wait until then.  FALSE if nothing was sent
+ * (no helper yet, or off; call portres_helper_in_use). */
+BOOL portres_helper_send( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                          uint16_t count )
+{
+    if (helper_off || !api->send || !api->recv) return FALSE;
+    AcquireSRWLockExclusive( &helper_lock );
+    if (helper_socket != INVALID_SOCKET && !helper_off)
+    {
+        memset( &sent_msg, 0, sizeof(sent_msg) );
+        sent_msg.op = PORTRES_HELPER_IN_USE;
+        sent_msg.proto = proto;
+        sent_msg.start = start;
+        sent_msg.count = count;
+        if (send_request( api, &sent_msg )) return TRUE;
+    }
+    ReleaseSRWLockExclusive( &helper_lock );
+    return FALSE;
+}
+
+/* portres_helper_reply: the answer to portres_helper_send's request: 1
+ * (a port in use, the first in *busy), 0, or -1 (no answer: the caller
+ * asks again with portres_helper_in_use, which starts a helper anew if
+ * this one is gone) */
+int portres_helper_reply( const struct portres_sockapi *api, uint16_t *busy )
+{
+    BOOL gone;
+    int ret = -1;
+
+    if (get_reply( api, &sent_msg, &gone ) && !sent_msg.status) ret = sent_msg.busy != 0;
+    ReleaseSRWLockExclusive( &helper_lock );
+    if (ret > 0 && busy) *busy = sent_msg.busy;
     return ret;
 }

@@ -89,3 +89,27 @@ BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto
             if (!portres_port_is_free( api, proto, start + i )) return TRUE;
     return proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count );
 }
+
+/* portres_block_check_begin: the first half of portres_block_in_use for
+ * a check that goes to the host helper: its request is sent, to be
+ * answered while the caller does something else (the reservation core:
+ * release the pool lock).  TRUE if sent: portres_block_check_end must
+ * follow, with the same arguments; FALSE if the check is of another kind
+ * or no helper is connected yet (call portres_block_in_use). */
+BOOL portres_block_check_begin( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                                uint16_t count )
+{
+    if (!api || (proto == PORTRES_UDP && count >= UDP_LIST_MIN_PORTS)) return FALSE;
+    return portres_helper_send( api, proto, start, count );
+}
+
+/* portres_block_check_end: the answer of the check begun by
+ * portres_block_check_begin, as portres_block_in_use gives it (which
+ * makes the check anew when the helper did not answer) */
+BOOL portres_block_check_end( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                              uint16_t count )
+{
+    int used = portres_helper_reply( api, NULL );
+
+    return used >= 0 ? used : portres_block_in_use( api, proto, start, count );
+}

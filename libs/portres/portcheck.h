@@ -27,10 +27,17 @@ struct portres_sockapi
 int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto proto, uint16_t port );
 BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                            uint16_t count );
+BOOL portres_block_check_begin( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                                uint16_t count );
+BOOL portres_block_check_end( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                              uint16_t count );
 
 /* helper.c */
 int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                            uint16_t count, uint16_t *busy );
 void portres_helper_close( const struct portres_sockapi *api );
+BOOL portres_helper_send( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                          uint16_t count );
+int portres_helper_reply( const struct portres_sockapi *api, uint16_t *busy );
 
 #endif /* PORTRES_PORTCHECK_H */

@@ -181,6 +181,7 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
     for (unsigned int tries = 1;; tries++)
     {
         struct portres_host_hit hit;
+        BOOL begun = FALSE, conflict;
 
         if (wildcard) portres_host_mark( proto, tried );  /* other prefixes' blocks */
         if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
@@ -197,16 +198,21 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
         }
         else err = NO_ERROR;
         if (!err) err = publish( pool, &res, class );
+        /* published: the host helper, if this process has one, binds the
+         * block's ports while the lock is given back */
+        if (!err) begun = portres_block_check_begin( api, proto, res.start, count );
         portres_unlock();
         if (err) return err;
         /* published (portres_unlock wrote it to the host view): another
          * prefix's block is looked for only now, so that of two prefixes
          * publishing the same ports at once at least one sees the other */
-        if (portres_host_conflict( proto, res.start, count, &hit ))
+        if ((conflict = portres_host_conflict( proto, res.start, count, &hit )))
             TRACE( "%s %u+%u overlaps %u+%u of prefix %s (process %lu)\n", proto_names[proto], res.start, count,
                    hit.block.start, hit.block.count, hit.label, hit.pid );
-        else if (!block_in_use( api, proto, res.start, count )) break;
-        else TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
+        if (begun ? portres_block_check_end( api, proto, res.start, count ) && !conflict
+                  : !conflict && block_in_use( api, proto, res.start, count ))
+            TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
+        else if (!conflict) break;
         settle( res.token, kind, ERROR_SHARING_VIOLATION );
         if (!wildcard || tries == WILDCARD_TRIES) return ERROR_SHARING_VIOLATION;
         for (unsigned int i = 0; i < count; i++)
