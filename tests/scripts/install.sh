@@ -87,8 +87,11 @@ wineserver -w
 # and back: prefix-wide again, the demo runs through wine-portres run
 "$wp" install
 check $? "reinstall failed"
-"$wp" run "$top/tools/demo/x86_64-windows/portres_demo.exe" >/dev/null 2>&1
-check $? "the demo failed after reinstalling"
+"$wp" run "$top/tools/demo/x86_64-windows/portres_demo.exe" >"$app/demo3.out" 2>&1
+rc=$?
+grep -aE 'UNEXPECTED|unimplemented|^wine|err:' "$app/demo3.out" >"$app/demo3.why"
+tail -n 5 "$app/demo3.out" >>"$app/demo3.why"
+check $rc "the demo failed after reinstalling (exit $rc)" "$app/demo3.why"
 # a WINEPREFIX that is not a Wine prefix (no system.reg): install and
 # uninstall refuse it and make nothing there, as setup_portres.sh does
 np="$app/not-a-prefix"
