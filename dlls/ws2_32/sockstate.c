@@ -410,16 +410,16 @@ int sock_associate( SOCKET s, UINT64 token )
 }
 
 /* sock_watch_alive: 1 while the socket of this process's watch id has a
- * handle open, 0 once its last handle is closed (the watch's event is
- * signalled), -1 if no record has this watch (never set up, or done
- * with).  One wineserver round trip, on the event this process holds. */
+ * handle open, 0 once its last handle is closed (the watch's poll has
+ * completed: watch_done, no wineserver round trip), -1 if no record has
+ * this watch (never set up, or done with). */
 int sock_watch_alive( UINT64 id )
 {
     int ret = -1;
 
     AcquireSRWLockShared( &sock_lock );
     for (struct sock_state *rec = all.next; rec != &all && ret < 0; rec = rec->next)
-        if (rec->watched && rec->watch.id == id) ret = WaitForSingleObject( rec->watch.event, 0 ) != WAIT_OBJECT_0;
+        if (rec->watched && rec->watch.id == id) ret = !watch_done( &rec->watch );
     ReleaseSRWLockShared( &sock_lock );
     return ret;
 }

@@ -69,7 +69,10 @@ static void CALLBACK issue_poll( ULONG_PTR arg )
 {
     struct watch_request *req = (struct watch_request *)arg;
     struct sock_watch *w = req->w;
-    NTSTATUS status = wine_poll_close( poll_handle, req->s, w->event, w, &w->iosb, &w->out );
+    NTSTATUS status;
+
+    w->iosb.Status = STATUS_PENDING;  /* until the poll completes (watch_done) */
+    status = wine_poll_close( poll_handle, req->s, w->event, w, &w->iosb, &w->out );
 
     if (NT_ERROR( status )) WARN( "socket %#Ix: cannot watch it, status %#lx\n", req->s, status );
     AcquireSRWLockExclusive( &issue_lock );
@@ -171,6 +174,16 @@ BOOL watch_start( struct sock_watch *w, SOCKET s, sockwatch_fired_fn on_fired )
     if (w->event) CloseHandle( w->event );
     w->event = NULL;
     return FALSE;
+}
+
+/* watch_done: TRUE once the poll of w has completed (its socket's last
+ * handle closed, or the poll cancelled).  Wine writes the poll's status
+ * into its IO_STATUS_BLOCK, on the watcher thread, before it signals the
+ * event, so this is as early as a look at the event and costs no
+ * wineserver round trip. */
+BOOL watch_done( const struct sock_watch *w )
+{
+    return *(volatile NTSTATUS *)&w->iosb.Status != STATUS_PENDING;
 }
 
 /* watch_closed: TRUE if the completed poll of w says its socket's last

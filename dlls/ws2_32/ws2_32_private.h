@@ -90,6 +90,7 @@ struct sock_watch
 };
 typedef void (*sockwatch_fired_fn)( struct sock_watch *w );
 BOOL watch_start( struct sock_watch *w, SOCKET s, sockwatch_fired_fn on_fired );
+BOOL watch_done( const struct sock_watch *w );
 BOOL watch_closed( const struct sock_watch *w );
 void watch_wait( HANDLE closed );
 
