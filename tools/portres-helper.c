@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,7 +43,7 @@
 
 #include "../libs/core/helper.h"
 
-static char file_path[4096];
+static char file_path[4096], board_path[4200];
 
 static int fail( const char *what )
 {
@@ -218,23 +219,87 @@ struct job
 {
     int fd;
     struct portres_helper_msg msg;
-    struct sockaddr_in from;
+    struct sockaddr_in from;       /* a UDP request's sender */
     socklen_t from_len;
+    int slot;                      /* a board request's slot, else -1 */
+    uint32_t seq;
 };
+
+static int board_fd = -1;
+static uint32_t board_busy[PORTRES_HELPER_SLOTS];  /* the seq a thread is answering, per slot */
+
+/* write the reply to the board request of job */
+static void board_reply( const struct job *job )
+{
+    struct portres_helper_reply reply = { .magic = PORTRES_HELPER_MAGIC, .seq = job->seq,
+                                          .status = job->msg.status, .busy = job->msg.busy };
+
+    reply.check = portres_helper_check( &reply, PORTRES_HELPER_REPLY_FIELDS );
+    if (pwrite( board_fd, &reply, sizeof(reply), job->slot * sizeof(struct portres_helper_slot) +
+                offsetof(struct portres_helper_slot, reply) ) != sizeof(reply))
+        fail( "board" );
+}
 
 static void *serve( void *arg )
 {
     struct job *job = arg;
 
     answer( &job->msg );
-    sendto( job->fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, job->from_len );
+    if (job->slot < 0) sendto( job->fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, job->from_len );
+    else
+    {
+        board_reply( job );
+        __atomic_store_n( &board_busy[job->slot], 0, __ATOMIC_RELEASE );
+    }
     free( job );
     return NULL;
+}
+
+/* answer job on this thread or a thread of its own (its size) */
+static void dispatch( struct job *job, pthread_attr_t *attr )
+{
+    pthread_t thread;
+
+    if (job->msg.count <= INLINE_PORTS) serve( job );  /* a thread would cost more than the binds */
+    else if (pthread_create( &thread, attr, serve, job ))
+    {
+        if (job->slot >= 0) __atomic_store_n( &board_busy[job->slot], 0, __ATOMIC_RELEASE );
+        free( job );
+    }
+}
+
+/* answer the board's new requests: those whose seq its reply does not
+ * have yet, and whose check holds (a request read while its writer was
+ * writing it is read again at the next change) */
+static void scan_board( pthread_attr_t *attr )
+{
+    static struct portres_helper_slot slots[PORTRES_HELPER_SLOTS];
+    ssize_t got = pread( board_fd, slots, sizeof(slots), 0 );
+
+    for (unsigned int i = 0; got > 0 && i < (size_t)got / sizeof(slots[0]); i++)
+    {
+        const struct portres_helper_request *req = &slots[i].request;
+        struct job *job;
+
+        if (req->magic != PORTRES_HELPER_MAGIC || !req->seq || req->seq == slots[i].reply.seq ||
+            req->check != portres_helper_check( req, PORTRES_HELPER_REQUEST_FIELDS ) ||
+            __atomic_load_n( &board_busy[i], __ATOMIC_ACQUIRE ) == req->seq || !(job = calloc( 1, sizeof(*job) )))
+            continue;
+        job->slot = i;
+        job->seq = req->seq;
+        job->msg.op = req->op;
+        job->msg.proto = req->proto;
+        job->msg.start = req->start;
+        job->msg.count = req->count;
+        if (job->msg.count > INLINE_PORTS) __atomic_store_n( &board_busy[i], req->seq, __ATOMIC_RELEASE );
+        dispatch( job, attr );
+    }
 }
 
 static void on_signal( int sig )
 {
     unlink( file_path );
+    unlink( board_path );
     _exit( 0 );
 }
 
@@ -245,8 +310,8 @@ int main( int argc, char **argv )
     char lock_path[4096], tmp_path[4200];
     socklen_t len = sizeof(addr);
     pthread_attr_t attr;
-    struct pollfd pfd;
-    int lock, fd;
+    struct pollfd pfd[2];
+    int lock, fd, watch;
     FILE *f;
 
     if (argc != 2)
@@ -277,8 +342,17 @@ int main( int argc, char **argv )
     if (bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) || getsockname( fd, (struct sockaddr *)&addr, &len ))
         return fail( "bind 127.0.0.1" );
 
-    /* the file appears whole (rename), readable by the user alone */
+    /* the board first (a process that finds the file finds the board),
+     * the user's alone; emptied: requests to a helper before are gone */
     umask( 077 );
+    snprintf( board_path, sizeof(board_path), "%s/" PORTRES_HELPER_BOARD, argv[1] );
+    if ((board_fd = open( board_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600 )) < 0 ||
+        ftruncate( board_fd, sizeof(struct portres_helper_slot) * PORTRES_HELPER_SLOTS ))
+        return fail( board_path );
+    if ((watch = inotify_init1( IN_NONBLOCK | IN_CLOEXEC )) < 0 || inotify_add_watch( watch, board_path, IN_MODIFY ) < 0)
+        return fail( "inotify" );
+
+    /* the file appears whole (rename), readable by the user alone */
     if (!(f = fopen( tmp_path, "w" ))) return fail( tmp_path );
     fprintf( f, "%u ", ntohs( addr.sin_port ) );
     for (unsigned int i = 0; i < sizeof(key); i++) fprintf( f, "%02x", key[i] );
@@ -288,36 +362,39 @@ int main( int argc, char **argv )
     signal( SIGINT, on_signal );
     signal( SIGHUP, SIG_IGN );
 
-    pfd.fd = fd;
-    pfd.events = POLLIN;
+    pfd[0].fd = fd;
+    pfd[0].events = POLLIN;
+    pfd[1].fd = watch;
+    pfd[1].events = POLLIN;
     pthread_attr_init( &attr );
     pthread_attr_setdetachstate( &attr, PTHREAD_CREATE_DETACHED );
     for (;;)
     {
-        struct job *job = malloc( sizeof(*job) );
+        struct job *job;
         int ready;
         ssize_t n;
-        pthread_t thread;
 
-        if (!job) break;
-        if ((ready = poll( &pfd, 1, PORTRES_HELPER_IDLE_S * 1000 )) < 0 && errno == EINTR)
+        if ((ready = poll( pfd, 2, PORTRES_HELPER_IDLE_S * 1000 )) < 0 && errno == EINTR) continue;
+        if (ready <= 0) break;
+        if (pfd[1].revents)
         {
-            free( job );
-            continue;
+            char events[4096];
+
+            /* the events first, then the board: a write after the read
+             * below leaves an event for the next turn */
+            while (read( watch, events, sizeof(events) ) > 0) {}
+            scan_board( &attr );
         }
-        if (ready <= 0)
-        {
-            free( job );
-            break;
-        }
+        if (!pfd[0].revents || !(job = calloc( 1, sizeof(*job) ))) continue;
         job->fd = fd;
+        job->slot = -1;
         job->from_len = sizeof(job->from);
         n = recvfrom( fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, &job->from_len );
         if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC || memcmp( job->msg.key, key, sizeof(key) ))
             free( job );
-        else if (job->msg.count <= INLINE_PORTS) serve( job );  /* a thread would cost more than the binds */
-        else if (pthread_create( &thread, &attr, serve, job )) free( job );
+        else dispatch( job, &attr );
     }
     unlink( file_path );
+    unlink( board_path );
     return 0;
 }

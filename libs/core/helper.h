@@ -15,6 +15,7 @@
 #ifndef PORTRES_HELPER_H
 #define PORTRES_HELPER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PORTRES_HELPER_MAGIC   0x31687270u  /* "prh1" */
@@ -39,5 +40,61 @@ struct portres_helper_msg
     uint16_t status;                    /* reply: 0, or an errno of the check */
     uint16_t busy;                      /* reply: the first port in use, 0 if none */
 };
+
+/* The board: a second way to ask, with no wineserver round trip.  The
+ * helper makes the file PORTRES_HELPER_BOARD (mode 0600) next to its
+ * PORTRES_HELPER_FILE, PORTRES_HELPER_SLOTS slots of 64 bytes, and
+ * watches it with inotify.  A process takes a slot (an exclusive lock of
+ * byte PORTRES_HELPER_BOARD_LOCK + slot, held while it lives), writes a
+ * request into its first half and reads the reply from its second half:
+ * plain writes and reads at offsets, which Wine makes without its
+ * wineserver.  A request is new while its seq differs from the reply's;
+ * each half carries a check of its fields, so that a half read while it
+ * was being written is not believed.  Only the user can write the file:
+ * no key. */
+#define PORTRES_HELPER_BOARD       "helper-board"
+#define PORTRES_HELPER_SLOTS       256
+#define PORTRES_HELPER_BOARD_LOCK  (PORTRES_HELPER_SLOTS * 64)   /* the slots' lock bytes */
+
+struct portres_helper_request
+{
+    uint32_t magic;                     /* PORTRES_HELPER_MAGIC */
+    uint32_t seq;
+    uint16_t op;                        /* enum portres_helper_op */
+    uint16_t proto;
+    uint16_t start;
+    uint16_t count;
+    uint32_t check;                     /* portres_helper_check of the fields above */
+    uint32_t pad[3];
+};
+
+struct portres_helper_reply
+{
+    uint32_t magic;                     /* PORTRES_HELPER_MAGIC */
+    uint32_t seq;                       /* of the request answered */
+    uint16_t status;                    /* 0, or an errno of the check */
+    uint16_t busy;                      /* the first port in use, 0 if none */
+    uint32_t check;                     /* portres_helper_check of the fields above */
+    uint32_t pad[4];
+};
+
+struct portres_helper_slot
+{
+    struct portres_helper_request request;
+    struct portres_helper_reply   reply;
+};
+
+/* the check of a request's or a reply's fields before `check` (FNV-1a) */
+static inline uint32_t portres_helper_check( const void *fields, unsigned int size )
+{
+    const uint8_t *p = fields;
+    uint32_t hash = 2166136261u;
+
+    for (unsigned int i = 0; i < size; i++) hash = (hash ^ p[i]) * 16777619u;
+    return hash;
+}
+
+#define PORTRES_HELPER_REQUEST_FIELDS  offsetof(struct portres_helper_request, check)
+#define PORTRES_HELPER_REPLY_FIELDS    offsetof(struct portres_helper_reply, check)
 
 #endif /* PORTRES_HELPER_H */

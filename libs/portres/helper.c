@@ -36,6 +36,17 @@ static uint8_t helper_key[PORTRES_HELPER_KEY];
 static unsigned int helper_port;
 static uint32_t helper_seq;
 static BOOL helper_off;    /* no helper for this process: test binds */
+static char helper_dir[MAX_PATH];  /* the runtime folder of the helper named by helper_key */
+
+/* the board (helper.h): requests with no wineserver round trip */
+#define BOARD_MS 500     /* a board request without a reply in this time goes by the socket */
+#define BOARD_SPINS 200  /* the first looks at a reply yield the CPU (to the helper), the rest sleep 1 ms */
+static HANDLE board;              /* the board of the helper of board_key, NULL: none */
+static int board_slot = -1;       /* this process's slot, its lock held */
+static uint32_t board_seq;        /* the last request's */
+static BOOL board_keyed;          /* board_key is set: the board of that helper was tried */
+static uint8_t board_key[PORTRES_HELPER_KEY];
+static BOOL sent_by_board;        /* portres_helper_send's request went to the board */
 
 /* read the helper's file: its port and key; FALSE if there is none */
 static BOOL read_helper_file( const char *dir )
@@ -67,7 +78,100 @@ static BOOL read_helper_file( const char *dir )
         helper_key[i] = byte;
     }
     helper_port = port;
+    lstrcpynA( helper_dir, dir, sizeof(helper_dir) );
     return TRUE;
+}
+
+static void close_board( void )
+{
+    if (board) CloseHandle( board );  /* its slot's lock goes with the handle */
+    board = NULL;
+    board_slot = -1;
+}
+
+/* open the board of the helper of helper_key and take a slot, once per
+ * helper (a helper started anew has a new key); helper_lock held.  No
+ * board (a helper without one, all slots taken): requests go by socket. */
+static void open_board( void )
+{
+    struct portres_helper_reply reply;
+    char path[MAX_PATH + 32];
+    WCHAR pathw[MAX_PATH + 48];
+    unsigned int first = GetCurrentProcessId() % PORTRES_HELPER_SLOTS;
+    HANDLE file;
+    int n;
+
+    if (board_keyed && !memcmp( board_key, helper_key, sizeof(board_key) )) return;
+    close_board();
+    board_keyed = TRUE;
+    memcpy( board_key, helper_key, sizeof(board_key) );
+    n = snprintf( path, sizeof(path), "\\\\?\\unix%s/%s", helper_dir, PORTRES_HELPER_BOARD );
+    if (n < 0 || n >= (int)sizeof(path)) return;
+    for (char *p = path; *p; p++) if (*p == '/') *p = '\\';
+    if (!MultiByteToWideChar( CP_UTF8, 0, path, -1, pathw, ARRAYSIZE(pathw) )) return;
+    file = CreateFileW( pathw, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                        NULL, OPEN_EXISTING, 0, NULL );
+    if (file == INVALID_HANDLE_VALUE)
+    {
+        TRACE( "the host helper has no board (%s): requests by socket\n", path );
+        return;
+    }
+    for (unsigned int i = 0; i < PORTRES_HELPER_SLOTS && board_slot < 0; i++)
+        if (wine_lock_byte( file, PORTRES_HELPER_BOARD_LOCK + (first + i) % PORTRES_HELPER_SLOTS, TRUE, FALSE ))
+            board_slot = (first + i) % PORTRES_HELPER_SLOTS;
+    if (board_slot < 0)
+    {
+        TRACE( "every slot of the host helper's board is taken: requests by socket\n" );
+        CloseHandle( file );
+        return;
+    }
+    /* go on from the slot's last answer, so that no old reply is taken for a new one */
+    board_seq = 0;
+    if (wine_read_at( file, board_slot * sizeof(struct portres_helper_slot) + offsetof(struct portres_helper_slot, reply),
+                      &reply, sizeof(reply) ) == sizeof(reply))
+        board_seq = reply.seq;
+    board = file;
+}
+
+/* write a request for the block into this process's slot of the board */
+static BOOL board_send( enum portres_proto proto, uint16_t start, uint16_t count )
+{
+    struct portres_helper_request req = { .magic = PORTRES_HELPER_MAGIC, .op = PORTRES_HELPER_IN_USE,
+                                          .proto = proto, .start = start, .count = count };
+
+    if (!++board_seq) ++board_seq;
+    req.seq = board_seq;
+    req.check = portres_helper_check( &req, PORTRES_HELPER_REQUEST_FIELDS );
+    return wine_write_at( board, board_slot * sizeof(struct portres_helper_slot), &req, sizeof(req) ) == sizeof(req);
+}
+
+/* the reply to board_send's request, into msg's status and busy: FALSE
+ * if none came within BOARD_MS (the helper gone or slow: the caller asks
+ * by socket, which tells the two apart) */
+static BOOL board_wait( struct portres_helper_msg *msg )
+{
+    UINT64 at = board_slot * sizeof(struct portres_helper_slot) + offsetof(struct portres_helper_slot, reply);
+    DWORD started = GetTickCount();
+
+    for (unsigned int looks = 0;; looks++)
+    {
+        struct portres_helper_reply reply;
+
+        if (wine_read_at( board, at, &reply, sizeof(reply) ) == sizeof(reply) && reply.magic == PORTRES_HELPER_MAGIC &&
+            reply.seq == board_seq && reply.check == portres_helper_check( &reply, PORTRES_HELPER_REPLY_FIELDS ))
+        {
+            msg->status = reply.status;
+            msg->busy = reply.busy;
+            return TRUE;
+        }
+        if (GetTickCount() - started >= BOARD_MS)
+        {
+            TRACE( "no reply on the host helper's board in %u ms: asking by socket\n", BOARD_MS );
+            return FALSE;
+        }
+        if (looks < BOARD_SPINS) SwitchToThread();
+        else Sleep( 1 );
+    }
 }
 
 /* start the helper for dir: TRUE once its file is there and names
@@ -227,6 +331,12 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
             if (helper_off) break;
         }
         msg.seq = 0;
+        open_board();
+        if (board && board_send( proto, start, count ) && board_wait( &msg ))
+        {
+            if (!msg.status) ret = msg.busy != 0;
+            break;
+        }
         if (ask( api, &msg, &gone ))
         {
             if (!msg.status) ret = msg.busy != 0;
@@ -266,6 +376,12 @@ BOOL portres_helper_send( const struct portres_sockapi *api, enum portres_proto 
 {
     if (helper_off || !api->send || !api->recv) return FALSE;
     AcquireSRWLockExclusive( &helper_lock );
+    if (board && !helper_off && board_send( proto, start, count ))
+    {
+        sent_by_board = TRUE;
+        return TRUE;
+    }
+    sent_by_board = FALSE;
     if (helper_socket != INVALID_SOCKET && !helper_off)
     {
         memset( &sent_msg, 0, sizeof(sent_msg) );
@@ -288,7 +404,8 @@ int portres_helper_reply( const struct portres_sockapi *api, uint16_t *busy )
     BOOL gone;
     int ret = -1;
 
-    if (get_reply( api, &sent_msg, &gone ) && !sent_msg.status) ret = sent_msg.busy != 0;
+    if ((sent_by_board ? board_wait( &sent_msg ) : get_reply( api, &sent_msg, &gone )) && !sent_msg.status)
+        ret = sent_msg.busy != 0;
     ReleaseSRWLockExclusive( &helper_lock );
     if (ret > 0 && busy) *busy = sent_msg.busy;
     return ret;

@@ -63,6 +63,8 @@ pid=$(helper_pid)
 check $([ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; echo $?) "no helper running after the first check (no $PORTRES_RUNTIME_DIR/helper)"
 mode=$(stat -c %a "$PORTRES_RUNTIME_DIR" 2>/dev/null)
 check $([ "$mode" = 700 ]; echo $?) "the runtime folder's mode is $mode, not 700"
+mode=$(stat -c %a "$PORTRES_RUNTIME_DIR/helper-board" 2>/dev/null)
+check $([ "$mode" = 600 ]; echo $?) "the helper's board is missing or its mode is $mode, not 600"
 
 # --- 2. native sockets: the helper's answer against today's ------------------
 # KIND PROTO WITH-HELPER TODAY: the exit codes expected
