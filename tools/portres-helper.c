@@ -232,7 +232,9 @@ static uint32_t board_busy[PORTRES_HELPER_SLOTS];  /* the seq a thread is answer
 static void board_reply( const struct job *job )
 {
     struct portres_helper_reply reply = { .magic = PORTRES_HELPER_MAGIC, .seq = job->seq,
-                                          .status = job->msg.status, .busy = job->msg.busy };
+                                          .status = job->msg.status, .busy = job->msg.busy,
+                                          .proto = job->msg.proto, .start = job->msg.start,
+                                          .count = job->msg.count };
 
     reply.check = portres_helper_check( &reply, PORTRES_HELPER_REPLY_FIELDS );
     if (pwrite( board_fd, &reply, sizeof(reply), job->slot * sizeof(struct portres_helper_slot) +

@@ -74,8 +74,12 @@ struct portres_helper_reply
     uint32_t seq;                       /* of the request answered */
     uint16_t status;                    /* 0, or an errno of the check */
     uint16_t busy;                      /* the first port in use, 0 if none */
+    uint16_t proto;                     /* the request's block, echoed: a reply */
+    uint16_t start;                     /* is taken only for the block asked */
+    uint16_t count;
+    uint16_t pad0;
     uint32_t check;                     /* portres_helper_check of the fields above */
-    uint32_t pad[4];
+    uint32_t pad[2];
 };
 
 struct portres_helper_slot

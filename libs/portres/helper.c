@@ -13,7 +13,9 @@
  * and says so once in a warn line.
  *
  * Each process keeps one UDP socket connected to the helper, made through
- * Wine's builtin and closed before every WSACleanup (portres_helper_close).
+ * Wine's builtin and closed before every WSACleanup (portres_helper_close),
+ * and a slot of the helper's board (helper.h), through which requests go
+ * with no wineserver round trip once the socket has found the helper.
  * One request at a time.
  */
 
@@ -94,7 +96,7 @@ static void close_board( void )
  * board (a helper without one, all slots taken): requests go by socket. */
 static void open_board( void )
 {
-    struct portres_helper_reply reply;
+    struct portres_helper_slot slot;
     char path[MAX_PATH + 32];
     WCHAR pathw[MAX_PATH + 48];
     unsigned int first = GetCurrentProcessId() % PORTRES_HELPER_SLOTS;
@@ -125,12 +127,27 @@ static void open_board( void )
         CloseHandle( file );
         return;
     }
-    /* go on from the slot's last answer, so that no old reply is taken for a new one */
+    /* go on past the slot's last request and answer (of a process that
+     * died: its request may still be answered), so that no old reply is
+     * taken for a new one */
     board_seq = 0;
-    if (wine_read_at( file, board_slot * sizeof(struct portres_helper_slot) + offsetof(struct portres_helper_slot, reply),
-                      &reply, sizeof(reply) ) == sizeof(reply))
-        board_seq = reply.seq;
+    if (wine_read_at( file, board_slot * sizeof(struct portres_helper_slot), &slot, sizeof(slot) ) == sizeof(slot))
+        board_seq = max( slot.request.seq, slot.reply.seq );
     board = file;
+}
+
+/* is the board still its helper's?  A helper that ended (after a minute
+ * without a request) removed it: no link is left.  An fstat through ntdll,
+ * no wineserver round trip. */
+static BOOL board_linked( void )
+{
+    FILE_STANDARD_INFO info;
+
+    if (GetFileInformationByHandleEx( board, FileStandardInfo, &info, sizeof(info) ) && info.NumberOfLinks)
+        return TRUE;
+    TRACE( "the host helper's board was removed (the helper ended): asking by socket\n" );
+    close_board();
+    return FALSE;
 }
 
 /* write a request for the block into this process's slot of the board */
@@ -145,9 +162,9 @@ static BOOL board_send( enum portres_proto proto, uint16_t start, uint16_t count
     return wine_write_at( board, board_slot * sizeof(struct portres_helper_slot), &req, sizeof(req) ) == sizeof(req);
 }
 
-/* the reply to board_send's request, into msg's status and busy: FALSE
- * if none came within BOARD_MS (the helper gone or slow: the caller asks
- * by socket, which tells the two apart) */
+/* the reply to board_send's request for msg's block, into msg's status
+ * and busy: FALSE if none came within BOARD_MS (the helper gone or slow:
+ * the caller asks by socket, which tells the two apart) */
 static BOOL board_wait( struct portres_helper_msg *msg )
 {
     UINT64 at = board_slot * sizeof(struct portres_helper_slot) + offsetof(struct portres_helper_slot, reply);
@@ -158,7 +175,8 @@ static BOOL board_wait( struct portres_helper_msg *msg )
         struct portres_helper_reply reply;
 
         if (wine_read_at( board, at, &reply, sizeof(reply) ) == sizeof(reply) && reply.magic == PORTRES_HELPER_MAGIC &&
-            reply.seq == board_seq && reply.check == portres_helper_check( &reply, PORTRES_HELPER_REPLY_FIELDS ))
+            reply.seq == board_seq && reply.check == portres_helper_check( &reply, PORTRES_HELPER_REPLY_FIELDS ) &&
+            reply.proto == msg->proto && reply.start == msg->start && reply.count == msg->count)
         {
             msg->status = reply.status;
             msg->busy = reply.busy;
@@ -311,11 +329,20 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
 {
     struct portres_helper_msg msg = { .op = PORTRES_HELPER_IN_USE, .proto = proto, .start = start, .count = count };
     char dir[MAX_PATH], off[8];
-    BOOL gone;
+    BOOL gone, tried_board;
     int ret = -1;
 
     if (helper_off || !api->connect || !api->send || !api->recv) return -1;
     AcquireSRWLockExclusive( &helper_lock );
+    /* the board alone when it is open: no socket needed (iphlpapi's, made
+     * anew for each check, would cost more than the check) */
+    if ((tried_board = board && board_linked()) && board_send( proto, start, count ) && board_wait( &msg ))
+    {
+        if (!msg.status) ret = msg.busy != 0;
+        ReleaseSRWLockExclusive( &helper_lock );
+        if (ret > 0 && busy) *busy = msg.busy;
+        return ret;
+    }
     for (int attempt = 0; attempt < 2 && ret < 0 && !helper_off; attempt++)
     {
         if (helper_socket == INVALID_SOCKET || attempt)
@@ -332,7 +359,7 @@ int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto
         }
         msg.seq = 0;
         open_board();
-        if (board && board_send( proto, start, count ) && board_wait( &msg ))
+        if (board && !tried_board && board_send( proto, start, count ) && board_wait( &msg ))
         {
             if (!msg.status) ret = msg.busy != 0;
             break;
@@ -376,21 +403,13 @@ BOOL portres_helper_send( const struct portres_sockapi *api, enum portres_proto 
 {
     if (helper_off || !api->send || !api->recv) return FALSE;
     AcquireSRWLockExclusive( &helper_lock );
-    if (board && !helper_off && board_send( proto, start, count ))
-    {
-        sent_by_board = TRUE;
-        return TRUE;
-    }
-    sent_by_board = FALSE;
-    if (helper_socket != INVALID_SOCKET && !helper_off)
-    {
-        memset( &sent_msg, 0, sizeof(sent_msg) );
-        sent_msg.op = PORTRES_HELPER_IN_USE;
-        sent_msg.proto = proto;
-        sent_msg.start = start;
-        sent_msg.count = count;
-        if (send_request( api, &sent_msg )) return TRUE;
-    }
+    memset( &sent_msg, 0, sizeof(sent_msg) );
+    sent_msg.op = PORTRES_HELPER_IN_USE;
+    sent_msg.proto = proto;
+    sent_msg.start = start;
+    sent_msg.count = count;
+    if ((sent_by_board = board && !helper_off && board_linked() && board_send( proto, start, count ))) return TRUE;
+    if (helper_socket != INVALID_SOCKET && !helper_off && send_request( api, &sent_msg )) return TRUE;
     ReleaseSRWLockExclusive( &helper_lock );
     return FALSE;
 }
