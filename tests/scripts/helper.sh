@@ -123,6 +123,23 @@ new=$(helper_pid)
 check $([ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null; echo $?) \
     "after SIGKILL of the helper ($old), no new one runs (file: $new)"
 
+# and one that ended by itself (SIGTERM, as after a minute idle), which
+# removed its board: the next check goes to a new helper, and still sees a
+# socket only it can see
+old=$(helper_pid)
+[ -n "$old" ] && kill -TERM "$old"
+nap
+if hold tcp-bound 61950; then
+    check_port "$helper" tcp $port
+    check $([ $rc -eq 32 ]; echo $?) "after SIGTERM of the helper: a bound-only socket on $port: exit $rc, expected 32" "$out"
+    bg_kill "$bg_pid"
+else
+    check 1 "sockhold tcp-bound: no port of 61950-61999 could be held" "$tmp/hold.out"
+fi
+new=$(helper_pid)
+check $([ -n "$new" ] && [ "$new" != "$old" ] && [ -f "$PORTRES_RUNTIME_DIR/helper-board" ]; echo $?) \
+    "after SIGTERM of the helper ($old), no new one runs with a board (file: $new)"
+
 # --- 3b. a helper that is only slow is waited for --------------------------
 # (a loaded machine): stopped for 1.5 s while a check of a port only it
 # sees in use (a native bound-only TCP socket) is made, the check still
