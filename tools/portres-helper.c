@@ -91,14 +91,26 @@ static int try_bind( int type, unsigned int port, int reuse )
     return ret;
 }
 
-/* the TCP sockets of port in /proc/net/tcp and tcp6: *others those in
- * any state but TIME_WAIT (06) and CLOSE (07), *timewait those in TIME_WAIT */
-static void tcp_states( unsigned int port, int *others, int *timewait )
+/* the TCP sockets of the ports first..first+count-1 in /proc/net/tcp and
+ * tcp6, read once for a whole block: per port, others[] those in any
+ * state but TIME_WAIT (06) and CLOSE (07), timewait[] those in TIME_WAIT
+ * (each list walks the kernel's whole connection table: one read of each
+ * for a block, not one a port) */
+struct tcp_lists
+{
+    unsigned int first, count;
+    unsigned char *others, *timewait;  /* count each, by port - first; NULL until read */
+};
+
+/* read the lists for the block (once); FALSE without memory */
+static int read_tcp_lists( struct tcp_lists *lists )
 {
     static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
     char line[512];
 
-    *others = *timewait = 0;
+    if (lists->others) return 1;
+    if (!(lists->others = calloc( 2, lists->count ))) return 0;
+    lists->timewait = lists->others + lists->count;
     for (unsigned int i = 0; i < 2; i++)
     {
         FILE *f = fopen( files[i], "re" );
@@ -110,12 +122,14 @@ static void tcp_states( unsigned int port, int *others, int *timewait )
 
             /* "sl: address:port address:port st ..." */
             if (!local || !(local = strchr( local + 1, ':' )) || !(colon = local)) continue;
-            if (sscanf( colon + 1, "%x %*s %x", &p, &st ) != 2 || p != port) continue;
-            if (st == 6) (*timewait)++;
-            else if (st != 7) (*others)++;
+            if (sscanf( colon + 1, "%x %*s %x", &p, &st ) != 2 || p < lists->first || p - lists->first >= lists->count)
+                continue;
+            if (st == 6) lists->timewait[p - lists->first] = 1;
+            else if (st != 7) lists->others[p - lists->first] = 1;
         }
         fclose( f );
     }
+    return 1;
 }
 
 /* the kernel's pseudo-state of TCP sockets only bound, for sock_diag
@@ -177,9 +191,9 @@ static int tcp_bound_only( unsigned int port )
  * port; none at all, a socket only bound (with SO_REUSEADDR: in no list)
  * holds it; TIME_WAIT alone does not, unless the kernel's sock_diag also
  * lists a socket only bound to the port beside it. */
-static int port_in_use( int proto, unsigned int port, int *err )
+static int port_in_use( int proto, unsigned int port, struct tcp_lists *lists, int *err )
 {
-    int type = proto ? SOCK_DGRAM : SOCK_STREAM, ret, others, timewait;
+    int type = proto ? SOCK_DGRAM : SOCK_STREAM, ret;
 
     if (!(ret = try_bind( type, port, 0 ))) return 0;
     if (ret != EADDRINUSE && ret != EACCES)
@@ -188,14 +202,15 @@ static int port_in_use( int proto, unsigned int port, int *err )
         return 0;
     }
     if (proto || try_bind( type, port, 1 )) return 1;
-    tcp_states( port, &others, &timewait );
-    if (others || !timewait) return 1;
+    if (!read_tcp_lists( lists ) || lists->others[port - lists->first] || !lists->timewait[port - lists->first])
+        return 1;
     /* TIME_WAIT: a socket only bound, with SO_REUSEADDR, can hide behind it */
     return tcp_bound_only( port );
 }
 
 static void answer( struct portres_helper_msg *msg )
 {
+    struct tcp_lists lists = { .first = msg->start, .count = msg->count };
     int err = 0;
 
     msg->busy = 0;
@@ -203,11 +218,12 @@ static void answer( struct portres_helper_msg *msg )
         err = EINVAL;
     else
         for (unsigned int i = 0; i < msg->count && !err; i++)
-            if (port_in_use( msg->proto, msg->start + i, &err ))
+            if (port_in_use( msg->proto, msg->start + i, &lists, &err ))
             {
                 msg->busy = msg->start + i;
                 break;
             }
+    free( lists.others );
     msg->status = err;
 }
 
