@@ -13,9 +13,12 @@
 #include <iphlpapi.h>
 #include <stdio.h>
 
-#define PERSISTENT_START 50100
+/* below Linux's ephemeral range (32768-60999 by default): no connection
+ * whose port the kernel chose can hold these, so the demo's blocks are
+ * free on a busy machine too */
+#define PERSISTENT_START 28100
 #define PERSISTENT_COUNT 10
-#define RUNTIME_START    50200
+#define RUNTIME_START    28200
 #define RUNTIME_COUNT    5
 
 static int failures;
