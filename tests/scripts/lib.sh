@@ -151,6 +151,14 @@ netsh() {
     make_tmp
     timeout 120 "$top/tools/wine-portres" netsh "$@" >"$tmp/out.raw" 2>"$tmp/err"
     rc=$?
+    # portres.exe prints something for every outcome: a failure with no
+    # output at all is Wine's, before the program ran (CI once had an add
+    # exit 1 with nothing printed); said, with Wine's words, and run again
+    if [ $rc -ne 0 ] && [ ! -s "$tmp/out.raw" ]; then
+        echo "$test_name.sh: netsh $* exited $rc with no output ($(head -c 300 "$tmp/err" | tr '\n' ' ')); running it again" >&2
+        timeout 120 "$top/tools/wine-portres" netsh "$@" >"$tmp/out.raw" 2>"$tmp/err"
+        rc=$?
+    fi
     tr -d '\r' <"$tmp/out.raw" >"$tmp/out"
 }
 

@@ -65,6 +65,7 @@ cleanup() {
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46600 1 >/dev/null 2>&1
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46970 2 >/dev/null 2>&1
         "$wine_portres" netsh int ipv4 delete excludedportrange $p 46960 5 store=active >/dev/null 2>&1
+        "$wine_portres" netsh int ipv4 delete excludedportrange $p 46962 1 >/dev/null 2>&1  # made if a check failed
         "$wine_portres" netsh int ipv4 set dynamicport $p 49152 16384 >/dev/null 2>&1
     done
 }
