@@ -317,7 +317,7 @@ static void scan_board( pthread_attr_t *attr )
 static void on_signal( int sig )
 {
     unlink( file_path );
-    unlink( board_path );
+    if (board_fd >= 0) unlink( board_path );
     _exit( 0 );
 }
 
@@ -364,11 +364,19 @@ int main( int argc, char **argv )
      * the user's alone; emptied: requests to a helper before are gone */
     umask( 077 );
     snprintf( board_path, sizeof(board_path), "%s/" PORTRES_HELPER_BOARD, argv[1] );
+    watch = -1;
     if ((board_fd = open( board_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600 )) < 0 ||
-        ftruncate( board_fd, sizeof(struct portres_helper_slot) * PORTRES_HELPER_SLOTS ))
-        return fail( board_path );
-    if ((watch = inotify_init1( IN_NONBLOCK | IN_CLOEXEC )) < 0 || inotify_add_watch( watch, board_path, IN_MODIFY ) < 0)
-        return fail( "inotify" );
+        ftruncate( board_fd, sizeof(struct portres_helper_slot) * PORTRES_HELPER_SLOTS ) ||
+        (watch = inotify_init1( IN_NONBLOCK | IN_CLOEXEC )) < 0 || inotify_add_watch( watch, board_path, IN_MODIFY ) < 0)
+    {
+        /* no board (the user's inotify instances used up: 128 by
+         * default, fs.inotify.max_user_instances): the socket alone.  A
+         * client that finds no board asks by socket. */
+        if (watch >= 0) close( watch );
+        if (board_fd >= 0) close( board_fd );
+        watch = board_fd = -1;
+        unlink( board_path );
+    }
 
     /* the file appears whole (rename), readable by the user alone */
     if (!(f = fopen( tmp_path, "w" ))) return fail( tmp_path );
@@ -413,6 +421,6 @@ int main( int argc, char **argv )
         else dispatch( job, &attr );
     }
     unlink( file_path );
-    unlink( board_path );
+    if (board_fd >= 0) unlink( board_path );
     return 0;
 }

@@ -160,6 +160,36 @@ else
     check 1 "sockhold tcp-bound: no port of 61800-61999 could be held, or no helper runs" "$tmp/hold.out"
 fi
 
+# --- 3c. a helper that cannot watch its board answers by socket ----------
+# (the user's inotify instances used up, 128 by default): no board, and a
+# port only it sees in use is still in use.  The limit is set to 0 in a
+# user namespace of the helper's own, so nothing else on the machine meets it.
+old=$(helper_pid)
+[ -n "$old" ] && kill -TERM "$old"
+nap
+if ! unshare -U -r sh -c 'echo 0 >/proc/sys/user/max_inotify_instances' 2>"$tmp/userns.err"; then
+    skip "no user namespace with its own inotify limit here ($(head -n 1 "$tmp/userns.err")): a helper without a board not tried"
+elif hold tcp-bound 61850; then
+    held=$bg_pid
+    bg unshare -U -r sh -c 'echo 0 >/proc/sys/user/max_inotify_instances && exec "$0" "$1"' "$helper" "$PORTRES_RUNTIME_DIR"
+    nb=$bg_pid
+    for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(helper_pid)" = "$nb" ] && break; nap; done
+    check $([ "$(helper_pid)" = "$nb" ] && [ ! -e "$PORTRES_RUNTIME_DIR/helper-board" ]; echo $?) \
+        "a helper with no inotify instance left: not running ($(helper_pid), started $nb) or it made a board"
+    PORTRES_HELPER=$helper WINEDEBUG=trace+portres netsh int ipv4 add excludedportrange tcp $port 1 store=active
+    cp "$tmp/err" "$tmp/noboard.err"
+    check $([ $rc -eq 32 ]; echo $?) "a helper without a board: a bound-only socket on $port: exit $rc, expected 32" "$out"
+    [ $rc -eq 0 ] && netsh int ipv4 delete excludedportrange tcp $port 1 store=active
+    check $(grep -q 'host helper has no board' "$tmp/noboard.err" && ! grep -q 'no host helper' "$tmp/noboard.err"; echo $?) \
+        "a helper without a board: the check did not go by its socket" "$tmp/noboard.err"
+    check $([ "$(helper_pid)" = "$nb" ]; echo $?) "a helper without a board was replaced ($nb, now $(helper_pid))"
+    kill -TERM "$nb" 2>/dev/null
+    bg_wait "$nb"
+    bg_kill "$held"
+else
+    check 1 "sockhold tcp-bound: no port of 61850-61999 could be held" "$tmp/hold.out"
+fi
+
 # --- 4. without a helper: one warn line, the test binds answer ---------------
 PORTRES_HELPER=off WINEDEBUG=warn+portres netsh int ipv4 add excludedportrange tcp 61992 1 store=active
 n=$(grep -c 'no host helper' "$tmp/err")
