@@ -563,12 +563,7 @@ static inline BOOL find_block_in( unsigned int first, unsigned int last, USHORT 
     return FALSE;
 }
 
-/* find_block: a free block of count ports, the first in first..first+
- * WINDOW-1; when other sockets hold too much of that window (the window
- * lies in Linux's ephemeral range, where other programs' connections and
- * their TIME_WAIT ports land), the first after it in the test area, then
- * before it.  Only one test runs at a time, so a block past its own window
- * meets no other test's.  Skips (FALSE) only when the whole area is taken. */
+/* port_in_table anew: the local ports of the machine's TCP and UDP tables, IPv4 and IPv6 */
 static inline void read_port_tables( void )
 {
     memset( port_in_table, 0, sizeof(port_in_table) );
@@ -578,6 +573,12 @@ static inline void read_port_tables( void )
     read_port_table( 1, AF_INET6 );
 }
 
+/* find_block: a free block of count ports, the first in first..first+
+ * WINDOW-1; when other sockets hold too much of that window (the window
+ * lies in Linux's ephemeral range, where other programs' connections and
+ * their TIME_WAIT ports land), the first after it in the test area, then
+ * before it.  Only one test runs at a time, so a block past its own window
+ * meets no other test's.  Skips (FALSE) only when the whole area is taken. */
 static inline BOOL find_block( USHORT first, USHORT count, USHORT *start )
 {
     read_port_tables();
