@@ -1,7 +1,7 @@
 /*
  * portres-helper - the host helper: answers the in-use check of every
  * prefix of one Unix user exactly, with native binds (doc/design.md, "The
- * host helper"; the protocol is libs/core/helper.h)
+ * host helper"; the protocol is libs/core/helpermsg.h)
  *
  *   portres-helper RUNTIME-DIR
  *
@@ -41,7 +41,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../libs/core/helper.h"
+#include "../libs/core/helpermsg.h"
 
 static char file_path[4096], board_path[4200];
 

@@ -18,6 +18,7 @@
 #include "ws2_32_private.h"
 #include "admin.h"
 #include "reserve.h"
+#include "helper.h"
 #include <winternl.h>
 #include "debug.h"
 

@@ -1,6 +1,6 @@
 /*
  * The host helper's client: the in-use check asked of portres-helper
- * (tools/portres-helper.c; protocol in libs/core/helper.h), a native
+ * (tools/portres-helper.c; protocol in libs/core/helpermsg.h), a native
  * program that answers it exactly with binds PE code cannot make
  * (doc/design.md, "The host helper")
  *
@@ -14,15 +14,15 @@
  *
  * Each process keeps one UDP socket connected to the helper, made through
  * Wine's builtin and closed before every WSACleanup (portres_helper_close),
- * and a slot of the helper's board (helper.h), through which requests go
+ * and a slot of the helper's board (helpermsg.h), through which requests go
  * with no wineserver round trip once the socket has found the helper.
  * One request at a time.
  */
 
 #include <stdio.h>
 
-#include "portcheck.h"
 #include "helper.h"
+#include "helpermsg.h"
 #include "names.h"
 #include "wine.h"
 #include "host.h"
@@ -40,7 +40,7 @@ static uint32_t helper_seq;
 static BOOL helper_off;    /* no helper for this process: test binds */
 static char helper_dir[MAX_PATH];  /* the runtime folder of the helper named by helper_key */
 
-/* the board (helper.h): requests with no wineserver round trip */
+/* the board (helpermsg.h): requests with no wineserver round trip */
 #define BOARD_MS 500     /* a board request without a reply in this time goes by the socket */
 #define BOARD_SPINS 200  /* the first looks at a reply yield the CPU (to the helper), the rest sleep 1 ms */
 static HANDLE board;              /* the board of the helper of board_key, NULL: none */
@@ -48,7 +48,6 @@ static int board_slot = -1;       /* this process's slot, its lock held */
 static uint32_t board_seq;        /* the last request's */
 static BOOL board_keyed;          /* board_key is set: the board of that helper was tried */
 static uint8_t board_key[PORTRES_HELPER_KEY];
-static BOOL sent_by_board;        /* portres_helper_send's request went to the board */
 
 /* read the helper's file: its port and key; FALSE if there is none */
 static BOOL read_helper_file( const char *dir )
@@ -150,11 +149,11 @@ static BOOL board_linked( void )
     return FALSE;
 }
 
-/* write a request for the block into this process's slot of the board */
-static BOOL board_send( enum portres_proto proto, uint16_t start, uint16_t count )
+/* write a request for msg's block into this process's slot of the board */
+static BOOL board_send( const struct portres_helper_msg *msg )
 {
-    struct portres_helper_request req = { .magic = PORTRES_HELPER_MAGIC, .op = PORTRES_HELPER_IN_USE,
-                                          .proto = proto, .start = start, .count = count };
+    struct portres_helper_request req = { .magic = PORTRES_HELPER_MAGIC, .op = msg->op, .proto = msg->proto,
+                                          .start = msg->start, .count = msg->count };
 
     if (!++board_seq) ++board_seq;
     req.seq = board_seq;
@@ -253,18 +252,6 @@ static BOOL connect_helper( const struct portres_sockapi *api )
     return TRUE;
 }
 
-/* portres_helper_close: close this process's socket to the helper (made
- * again by the next request): before every WSACleanup, which closes the
- * sockets Wine's ws2_32 made once its count drops to 0, after which the
- * handle value could name another socket */
-void portres_helper_close( const struct portres_sockapi *api )
-{
-    AcquireSRWLockExclusive( &helper_lock );
-    if (helper_socket != INVALID_SOCKET) api->closesocket( helper_socket );
-    helper_socket = INVALID_SOCKET;
-    ReleaseSRWLockExclusive( &helper_lock );
-}
-
 /* send msg (its magic, seq and key set here): FALSE if the send failed */
 static BOOL send_request( const struct portres_sockapi *api, struct portres_helper_msg *msg )
 {
@@ -276,7 +263,11 @@ static BOOL send_request( const struct portres_sockapi *api, struct portres_help
     return FALSE;
 }
 
-/* the reply to msg, sent already (send_request): as ask */
+/* the reply to msg, sent already by socket (send_request), into msg: FALSE
+ * if none came.  *gone is set when the helper is not there (a dead
+ * helper's port answers with an ICMP "port unreachable", which fails the
+ * receive at once); a helper that is only slow (a loaded machine) is sent
+ * the request again every REPLY_MS and waited for up to SLOW_MS. */
 static BOOL get_reply( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
 {
     struct portres_helper_msg reply;
@@ -307,124 +298,155 @@ static BOOL get_reply( const struct portres_sockapi *api, struct portres_helper_
     return TRUE;
 }
 
-/* one request and its reply: TRUE with *msg the reply.  *gone is set
- * when the helper is not there (the send or receive failed: a dead
- * helper's port answers with an ICMP "port unreachable", which fails the
- * receive at once); a helper that is only slow (a loaded machine) is sent
- * the request again every REPLY_MS and waited for up to SLOW_MS. */
-static BOOL ask( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
+/* msg asked by socket, connected first if need be (to the helper whose
+ * file was read last): as get_reply */
+static BOOL ask_by_socket( const struct portres_sockapi *api, struct portres_helper_msg *msg, BOOL *gone )
 {
-    if (send_request( api, msg )) return get_reply( api, msg, gone );
     *gone = TRUE;
+    if (helper_socket == INVALID_SOCKET && !(read_helper_file( helper_dir ) && connect_helper( api ))) return FALSE;
+    if (!send_request( api, msg )) return FALSE;
+    return get_reply( api, msg, gone );
+}
+
+/* how a request went: on the board, by socket, or not at all (no helper
+ * found yet, or the send failed) */
+enum route { NOT_SENT, BY_BOARD, BY_SOCKET };
+
+/* send msg's request the cheapest way this process has: its slot of the
+ * board (no socket needed: iphlpapi's, made anew for each check, would
+ * cost more than the check), else its socket */
+static enum route send_any( const struct portres_sockapi *api, struct portres_helper_msg *msg )
+{
+    if (board && board_linked() && board_send( msg )) return BY_BOARD;
+    if (helper_socket != INVALID_SOCKET && send_request( api, msg )) return BY_SOCKET;
+    return NOT_SENT;
+}
+
+/* the reply to a request send_any sent by route, into msg: FALSE if none
+ * came, *gone as get_reply's.  A board request not answered within
+ * BOARD_MS is asked again by socket, which tells a gone helper from a
+ * slow one. */
+static BOOL reply_any( const struct portres_sockapi *api, enum route route, struct portres_helper_msg *msg,
+                       BOOL *gone )
+{
+    *gone = TRUE;
+    if (route == BY_BOARD) return board_wait( msg ) || ask_by_socket( api, msg, gone );
+    if (route == BY_SOCKET) return get_reply( api, msg, gone );
     return FALSE;
+}
+
+/* find the helper of this process's runtime folder, connect to it and
+ * open its board; anew: the one before did not answer, start one (a
+ * helper that died left its file).  FALSE, and no helper for this
+ * process, when there is none. */
+static BOOL find_helper( const struct portres_sockapi *api, BOOL anew )
+{
+    char dir[MAX_PATH], off[8];
+
+    if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
+        !portres_runtime_dir( dir, sizeof(dir), TRUE ) ||
+        (!(!anew && read_helper_file( dir ) && connect_helper( api )) && !(start_helper( dir ) && connect_helper( api ))))
+    {
+        helper_off = TRUE;
+        return FALSE;
+    }
+    open_board();
+    return TRUE;
+}
+
+/* the answer to msg, sent by route (send_any): 1 (a port in use, the
+ * first in msg->busy), 0, or -1 (no helper, or one too slow for this
+ * check: the caller checks by test binds).  Not sent, or the helper gone:
+ * the helper is found, and when that one is gone too a new one started,
+ * and asked.  helper_lock held. */
+static int answer( const struct portres_sockapi *api, enum route route, struct portres_helper_msg *msg )
+{
+    const struct portres_helper_msg request = *msg;
+    BOOL gone, ok = reply_any( api, route, msg, &gone );
+    static LONG warned;
+
+    /* not sent: the helper of the runtime folder's file, then a new one;
+     * the helper gone: a new one */
+    for (int anew = route != NOT_SENT; !ok && gone && anew < 2; anew++)
+    {
+        if (!find_helper( api, anew )) break;
+        *msg = request;
+        ok = reply_any( api, send_any( api, msg ), msg, &gone );
+    }
+    if (ok) return msg->status ? -1 : msg->busy != 0;
+    if (!gone) return -1;  /* alive but slow: this check by test binds */
+    helper_off = TRUE;
+    if (!InterlockedExchange( &warned, 1 ))
+        WARN( "no host helper (see doc/design.md, \"The host helper\"): in-use checks by test binds, slower "
+              "and blind to bound-only native sockets\n" );
+    return -1;
+}
+
+/* portres_helper_close: close this process's socket to the helper (made
+ * again by the next request): before every WSACleanup, which closes the
+ * sockets Wine's ws2_32 made once its count drops to 0, after which the
+ * handle value could name another socket */
+void portres_helper_close( const struct portres_sockapi *api )
+{
+    AcquireSRWLockExclusive( &helper_lock );
+    if (helper_socket != INVALID_SOCKET) api->closesocket( helper_socket );
+    helper_socket = INVALID_SOCKET;
+    ReleaseSRWLockExclusive( &helper_lock );
 }
 
 /* portres_helper_in_use: asks the host helper whether a port of
  * start..start+count-1 (host order) of proto is in use on the host: 1 (the
- * first such port in *busy), 0, or -1 when there is no helper (the caller
- * then checks by test binds).  api: the Winsock functions of the request's
- * socket (Wine's builtin's).  The helper is started if it is not running. */
+ * first such port in *busy), 0, or -1 when there is no helper or it is too
+ * slow (the caller then checks by test binds).  api: the Winsock functions
+ * of the request's socket (Wine's builtin's).  The helper is started if it
+ * is not running.  Source: doc/design.md, "The host helper". */
 int portres_helper_in_use( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                            uint16_t count, uint16_t *busy )
 {
     struct portres_helper_msg msg = { .op = PORTRES_HELPER_IN_USE, .proto = proto, .start = start, .count = count };
-    char dir[MAX_PATH], off[8];
-    BOOL gone, tried_board;
-    int ret = -1;
+    int ret;
 
     if (helper_off || !api->connect || !api->send || !api->recv) return -1;
     AcquireSRWLockExclusive( &helper_lock );
-    /* the board alone when it is open: no socket needed (iphlpapi's, made
-     * anew for each check, would cost more than the check) */
-    if ((tried_board = board && board_linked()) && board_send( proto, start, count ) && board_wait( &msg ))
-    {
-        if (!msg.status) ret = msg.busy != 0;
-        ReleaseSRWLockExclusive( &helper_lock );
-        if (ret > 0 && busy) *busy = msg.busy;
-        return ret;
-    }
-    for (int attempt = 0; attempt < 2 && ret < 0 && !helper_off; attempt++)
-    {
-        if (helper_socket == INVALID_SOCKET || attempt)
-        {
-            /* first use, or no answer: the helper may have ended (idle) */
-            if ((GetEnvironmentVariableA( "PORTRES_HELPER", off, sizeof(off) ) == 3 && !strcmp( off, "off" )) ||
-                !portres_runtime_dir( dir, sizeof(dir), TRUE ))
-                helper_off = TRUE;
-            /* after no answer, a new helper (one that died left its file) */
-            else if (!(!attempt && read_helper_file( dir ) && connect_helper( api )) &&
-                     !(start_helper( dir ) && connect_helper( api )))
-                helper_off = TRUE;
-            if (helper_off) break;
-        }
-        msg.seq = 0;
-        open_board();
-        if (board && !tried_board && board_send( proto, start, count ) && board_wait( &msg ))
-        {
-            if (!msg.status) ret = msg.busy != 0;
-            break;
-        }
-        if (ask( api, &msg, &gone ))
-        {
-            if (!msg.status) ret = msg.busy != 0;
-            break;
-        }
-        if (!gone) break;  /* alive but slow: this check by test binds */
-        if (attempt) helper_off = TRUE;
-        msg.op = PORTRES_HELPER_IN_USE;
-        msg.proto = proto;
-        msg.start = start;
-        msg.count = count;
-    }
+    ret = answer( api, send_any( api, &msg ), &msg );
     ReleaseSRWLockExclusive( &helper_lock );
-    if (ret < 0)
-    {
-        static LONG warned;
-        if (!InterlockedExchange( &warned, 1 ))
-            WARN( "no host helper (see doc/design.md, \"The host helper\"): in-use checks by test binds, slower "
-                  "and blind to bound-only native sockets\n" );
-        return -1;
-    }
-    if (ret && busy) *busy = msg.busy;
+    if (ret > 0 && busy) *busy = msg.busy;
     return ret;
 }
 
-static struct portres_helper_msg sent_msg;  /* helper_lock held from portres_helper_send to _reply */
+/* helper_lock held from portres_helper_send to portres_helper_reply */
+static struct portres_helper_msg sent_msg;
+static enum route sent_route;
 
 /* portres_helper_send: the first half of portres_helper_in_use, for a
  * caller with something to do meanwhile (the reservation core releases
  * the pool lock while the helper binds): the request is sent if this
- * process is connected to a helper already, and then the caller must call
+ * process has found a helper already, and then the caller must call
  * portres_helper_reply, with the same api, to get the answer; this
  * process's other requests wait until then.  FALSE if nothing was sent
- * (no helper yet, or off; call portres_helper_in_use). */
+ * (no helper found yet, or none; call portres_helper_in_use). */
 BOOL portres_helper_send( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                           uint16_t count )
 {
-    if (helper_off || !api->send || !api->recv) return FALSE;
+    if (helper_off || !api->connect || !api->send || !api->recv) return FALSE;
     AcquireSRWLockExclusive( &helper_lock );
     memset( &sent_msg, 0, sizeof(sent_msg) );
     sent_msg.op = PORTRES_HELPER_IN_USE;
     sent_msg.proto = proto;
     sent_msg.start = start;
     sent_msg.count = count;
-    if ((sent_by_board = board && !helper_off && board_linked() && board_send( proto, start, count ))) return TRUE;
-    if (helper_socket != INVALID_SOCKET && !helper_off && send_request( api, &sent_msg )) return TRUE;
+    if (!helper_off && (sent_route = send_any( api, &sent_msg )) != NOT_SENT) return TRUE;
     ReleaseSRWLockExclusive( &helper_lock );
     return FALSE;
 }
 
-/* portres_helper_reply: the answer to portres_helper_send's request: 1
- * (a port in use, the first in *busy), 0, or -1 (no answer: the caller
- * asks again with portres_helper_in_use, which starts a helper anew if
- * this one is gone) */
+/* portres_helper_reply: the answer to portres_helper_send's request, as
+ * portres_helper_in_use gives it (a helper gone meanwhile is started
+ * anew and asked) */
 int portres_helper_reply( const struct portres_sockapi *api, uint16_t *busy )
 {
-    BOOL gone;
-    int ret = -1;
+    int ret = answer( api, sent_route, &sent_msg );
 
-    if ((sent_by_board ? board_wait( &sent_msg ) : get_reply( api, &sent_msg, &gone )) && !sent_msg.status)
-        ret = sent_msg.busy != 0;
     ReleaseSRWLockExclusive( &helper_lock );
     if (ret > 0 && busy) *busy = sent_msg.busy;
     return ret;

@@ -20,6 +20,7 @@
 
 #include "portcheck.h"
 #include "kernel.h"
+#include "helper.h"
 
 /* portres_port_is_free: 1 if no socket of the host holds port (host order)
  * of proto, 0 if one does; 1 as well when no test socket can be made (the
@@ -57,6 +58,17 @@ int portres_port_is_free( const struct portres_sockapi *api, enum portres_proto 
  * binds (about 0.3 ms each) */
 #define UDP_LIST_MIN_PORTS 4
 
+/* without the host helper: a test bind of each port, and the kernel's
+ * TCP lists */
+static BOOL in_use_by_binds( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
+                             uint16_t count )
+{
+    if (api)
+        for (unsigned int i = 0; i < count; i++)
+            if (!portres_port_is_free( api, proto, start + i )) return TRUE;
+    return proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count );
+}
+
 /* portres_block_in_use: TRUE if a socket of the host holds a port of
  * start..start+count-1 (host order) of proto: the in-use check of runtime
  * acquires and persistent creates (behaviour §2, §3), made once the block
@@ -84,10 +96,7 @@ BOOL portres_block_in_use( const struct portres_sockapi *api, enum portres_proto
     }
     /* exact and cheap: the host helper's native binds */
     if (api && (used = portres_helper_in_use( api, proto, start, count, NULL )) >= 0) return used;
-    if (api)
-        for (unsigned int i = 0; i < count; i++)
-            if (!portres_port_is_free( api, proto, start + i )) return TRUE;
-    return proto == PORTRES_TCP && portres_tcp_ports_in_use( start, count );
+    return in_use_by_binds( api, proto, start, count );
 }
 
 /* portres_block_check_begin: the first half of portres_block_in_use for
@@ -104,12 +113,12 @@ BOOL portres_block_check_begin( const struct portres_sockapi *api, enum portres_
 }
 
 /* portres_block_check_end: the answer of the check begun by
- * portres_block_check_begin, as portres_block_in_use gives it (which
- * makes the check anew when the helper did not answer) */
+ * portres_block_check_begin, as portres_block_in_use gives it (by test
+ * binds when the helper gave none) */
 BOOL portres_block_check_end( const struct portres_sockapi *api, enum portres_proto proto, uint16_t start,
                               uint16_t count )
 {
     int used = portres_helper_reply( api, NULL );
 
-    return used >= 0 ? used : portres_block_in_use( api, proto, start, count );
+    return used >= 0 ? used : in_use_by_binds( api, proto, start, count );
 }

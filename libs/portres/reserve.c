@@ -21,6 +21,8 @@
  */
 
 #include "reserve.h"
+#include "portcheck.h"
+#include "helper.h"
 #include "shared.h"
 #include "lock.h"
 #include "admin.h"
@@ -181,7 +183,7 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
     for (unsigned int tries = 1;; tries++)
     {
         struct portres_host_hit hit;
-        BOOL begun = FALSE, conflict;
+        BOOL begun = FALSE, conflict, in_use;
 
         if (wildcard) portres_host_mark( proto, tried );  /* other prefixes' blocks */
         if (!(pool = portres_lock_fresh())) return ERROR_NOT_ENOUGH_MEMORY;
@@ -209,10 +211,12 @@ DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT 
         if ((conflict = portres_host_conflict( proto, res.start, count, &hit )))
             TRACE( "%s %u+%u overlaps %u+%u of prefix %s (process %lu)\n", proto_names[proto], res.start, count,
                    hit.block.start, hit.block.count, hit.label, hit.pid );
-        if (begun ? portres_block_check_end( api, proto, res.start, count ) && !conflict
-                  : !conflict && block_in_use( api, proto, res.start, count ))
-            TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
-        else if (!conflict) break;
+        /* a check begun is ended whatever the conflict (it holds the
+         * helper's lock); one not begun is made only without a conflict */
+        in_use = begun ? portres_block_check_end( api, proto, res.start, count )
+                       : !conflict && block_in_use( api, proto, res.start, count );
+        if (!conflict && !in_use) break;
+        if (!conflict) TRACE( "%s %u+%u: a socket holds a port of it\n", proto_names[proto], res.start, count );
         settle( res.token, kind, ERROR_SHARING_VIOLATION );
         if (!wildcard || tries == WILDCARD_TRIES) return ERROR_SHARING_VIOLATION;
         for (unsigned int i = 0; i < count; i++)

@@ -8,7 +8,7 @@
 #ifndef PORTRES_RESERVE_H
 #define PORTRES_RESERVE_H
 
-#include "portcheck.h"  /* winsock2.h before windows.h */
+#include "sockapi.h"  /* winsock2.h before windows.h */
 #include "pool.h"
 
 DWORD portres_reserve( enum portres_kind kind, enum portres_proto proto, USHORT start, USHORT count, UINT64 watch,

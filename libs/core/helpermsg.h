@@ -12,8 +12,8 @@
  * can neither ask nor answer.  Ports in host byte order.
  */
 
-#ifndef PORTRES_HELPER_H
-#define PORTRES_HELPER_H
+#ifndef PORTRES_HELPERMSG_H
+#define PORTRES_HELPERMSG_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -101,4 +101,4 @@ static inline uint32_t portres_helper_check( const void *fields, unsigned int si
 #define PORTRES_HELPER_REQUEST_FIELDS  offsetof(struct portres_helper_request, check)
 #define PORTRES_HELPER_REPLY_FIELDS    offsetof(struct portres_helper_reply, check)
 
-#endif /* PORTRES_HELPER_H */
+#endif /* PORTRES_HELPERMSG_H */
