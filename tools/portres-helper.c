@@ -95,11 +95,13 @@ static int try_bind( int type, unsigned int port, int reuse )
  * tcp6, read once for a whole block: per port, others[] those in any
  * state but TIME_WAIT (06) and CLOSE (07), timewait[] those in TIME_WAIT
  * (each list walks the kernel's whole connection table: one read of each
- * for a block, not one a port) */
+ * for a block, not one a port); bound[] those only bound, from sock_diag,
+ * read once too when a port has a TIME_WAIT only */
 struct tcp_lists
 {
     unsigned int first, count;
-    unsigned char *others, *timewait;  /* count each, by port - first; NULL until read */
+    unsigned char *others, *timewait, *bound;  /* count each, by port - first; NULL until read */
+    int bound_read;
 };
 
 /* read the lists for the block (once); FALSE without memory */
@@ -109,8 +111,9 @@ static int read_tcp_lists( struct tcp_lists *lists )
     char line[512];
 
     if (lists->others) return 1;
-    if (!(lists->others = calloc( 2, lists->count ))) return 0;
+    if (!(lists->others = calloc( 3, lists->count ))) return 0;
     lists->timewait = lists->others + lists->count;
+    lists->bound = lists->timewait + lists->count;
     for (unsigned int i = 0; i < 2; i++)
     {
         FILE *f = fopen( files[i], "re" );
@@ -136,17 +139,20 @@ static int read_tcp_lists( struct tcp_lists *lists )
  * dumps (Linux 6.8, include/net/tcp_states.h; Debian 12's headers predate it) */
 #define TCP_BOUND_INACTIVE 13
 
-/* 1 if a TCP socket that is only bound (neither listening nor connected)
- * has port, as the kernel's sock_diag lists them (Linux 6.8 and later;
- * older kernels list none: 0) */
-static int tcp_bound_only( unsigned int port )
+/* mark in lists->bound the block's ports that a TCP socket only bound
+ * (neither listening nor connected) has, as the kernel's sock_diag lists
+ * them (Linux 6.8 and later; older kernels list none), once per block;
+ * read_tcp_lists first */
+static void read_bound_only( struct tcp_lists *lists )
 {
     static const int families[] = { AF_INET, AF_INET6 };
     struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
-    int found = 0, fd;
+    int fd;
 
-    if ((fd = socket( AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG )) < 0) return 0;
-    for (unsigned int i = 0; i < 2 && !found; i++)
+    if (lists->bound_read) return;
+    lists->bound_read = 1;
+    if ((fd = socket( AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG )) < 0) return;
+    for (unsigned int i = 0; i < 2; i++)
     {
         struct
         {
@@ -171,15 +177,16 @@ static int tcp_bound_only( unsigned int port )
             for (; NLMSG_OK( h, n ); h = NLMSG_NEXT( h, n ))
             {
                 const struct inet_diag_msg *msg = NLMSG_DATA( h );
+                unsigned int at;
 
                 if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) done = 1;
-                else if (h->nlmsg_len >= NLMSG_LENGTH( sizeof(*msg) ) && ntohs( msg->id.idiag_sport ) == port)
-                    found = 1;  /* the rest of the dump is read all the same */
+                else if (h->nlmsg_len >= NLMSG_LENGTH( sizeof(*msg) ) &&
+                         (at = ntohs( msg->id.idiag_sport ) - lists->first) < lists->count)
+                    lists->bound[at] = 1;  /* a port below first wraps past count */
             }
         }
     }
     close( fd );
-    return found;
 }
 
 /* 1 if a socket of the host holds port of proto (0 TCP, 1 UDP), else 0.
@@ -205,7 +212,8 @@ static int port_in_use( int proto, unsigned int port, struct tcp_lists *lists, i
     if (!read_tcp_lists( lists ) || lists->others[port - lists->first] || !lists->timewait[port - lists->first])
         return 1;
     /* TIME_WAIT: a socket only bound, with SO_REUSEADDR, can hide behind it */
-    return tcp_bound_only( port );
+    read_bound_only( lists );
+    return lists->bound[port - lists->first];
 }
 
 static void answer( struct portres_helper_msg *msg )
