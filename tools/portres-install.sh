@@ -50,7 +50,11 @@ PORTRES_KEY='HKLM\Software\Wine\Portres'
 
 # wine quiet, and no Mono or Gecko dialog should it update the prefix
 portres_wine() { WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" "${WINE:-wine}" "$@"; }
-portres_wait() { "${WINESERVER:-wineserver}" -w; }
+# wait for the prefix's wineserver to end, so that its registry is on disk;
+# not with portres_nowait=1 (wine-portres run and netsh, installing again
+# while a program of the prefix may run: the wait would last as long as
+# it, and the next program talks to the same server anyway)
+portres_wait() { [ "${portres_nowait:-0}" = 1 ] || "${WINESERVER:-wineserver}" -w; }
 
 portres_require_prefix() {
     [ -f "$WINEPREFIX/system.reg" ] ||

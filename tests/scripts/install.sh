@@ -92,6 +92,27 @@ rc=$?
 grep -aE 'UNEXPECTED|unimplemented|^wine|err:' "$app/demo3.out" >"$app/demo3.why"
 tail -n 5 "$app/demo3.out" >>"$app/demo3.why"
 check $rc "the demo failed after reinstalling (exit $rc)" "$app/demo3.why"
+# run and netsh install the prefix's copies again when they are out of
+# date, without waiting for the prefix's programs to end (a wineserver -w
+# there waited for a running program forever)
+stress="$top/tests/stress/x86_64-windows/stress.exe"
+if [ -f "$stress" ]; then
+    bg "$wp" run "$stress" hold 28300 >"$tmp/hold.out" 2>&1
+    hold_pid=$bg_pid
+    if wait_for held "$tmp/hold.out" 30 "$hold_pid"; then
+        printf 'x' >>"$sys/portres.exe"
+        timeout 60 "$wp" netsh int ipv4 show excludedportrange tcp >"$tmp/show.out" 2>&1
+        rc=$?
+        check $([ $rc -eq 0 ] && tr -d '\r' <"$tmp/show.out" | grep -q '^ *28300 *28309$'; echo $?) \
+            "netsh with portres.exe out of date while a program of the prefix runs: exit $rc (124: it waited)" \
+            "$tmp/show.out"
+        cmp -s "$top/tools/portres/x86_64-windows/portres.exe" "$sys/portres.exe"
+        check $? "netsh did not install portres.exe again"
+    else
+        check 1 "stress.exe hold 28300 did not acquire" "$tmp/hold.out"
+    fi
+    bg_kill "$hold_pid"
+fi
 # a WINEPREFIX that is not a Wine prefix (no system.reg): install and
 # uninstall refuse it and make nothing there, as setup_portres.sh does
 np="$app/not-a-prefix"
