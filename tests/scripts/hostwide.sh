@@ -180,7 +180,8 @@ fi
 
 # --- 6. a persistent block of A keeps B out ------------------------------------
 # (while a process of A that loaded portres runs: under Wine 8.0 its
-# winedevice.exe is one, under Wine 10.0 none is; behaviour §6)
+# winedevice.exe is one only until Debian's wineserver, started with -p0,
+# ends after the last program; under Wine 10.0 none is; behaviour §6)
 hold "$A" 49180
 check $rc "A: child hold 49180 did not print \"held\"" "$held_out"
 run_in "$A" pcreate 49100
