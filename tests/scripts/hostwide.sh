@@ -127,7 +127,7 @@ if [ -f "$exe32" ] && { WINEPREFIX=$A timeout 120 "$WINE" "$exe32" child plookup
     run_in "$A" denied 49000 "" 32
     check $rc "a 32-bit explicit bind in A into B's blocks did not fail WSAEACCES" "$tmp/denied.out"
 else
-    skip "32-bit programs do not run under this Wine: $(head -c 200 "$tmp/probe32.out" 2>/dev/null | tr '\n' ' ')"
+    skip "32-bit programs do not run under this Wine: $(said "$tmp/probe32.out")"
 fi
 
 # --- 2. show lists B's block, with B's path ------------------------------------

@@ -123,6 +123,13 @@ bg_wait() {
 
 nap() { sleep 0.2 2>/dev/null || sleep 1; }
 
+# what a program printed (file $1), for a skip or failure line: its first
+# non-empty lines, at most 200 characters, or "no output"
+said() {
+    lib_said=$(tr -d '\r' <"$1" 2>/dev/null | grep -v '^[[:space:]]*$' | head -n 3 | tr '\n' ' ' | cut -c1-200)
+    echo "${lib_said:-no output}"
+}
+
 wait_for() {
     lib_n=0
     while [ "$lib_n" -lt $(($3 * 5)) ] && ! grep -q -- "$1" "$2" 2>/dev/null; do

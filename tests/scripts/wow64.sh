@@ -54,7 +54,7 @@ if [ ! -f "$exe32" ]; then
 fi
 timeout 120 "$WINE" "$exe32" child plookup 47590 >"$tmp/probe.out" 2>&1
 if ! grep -q '^tokens ' "$tmp/probe.out"; then
-    skip "32-bit programs do not run under this Wine (wine32:i386 missing?): $(head -c 300 "$tmp/probe.out" | tr '\n' ' ')"
+    skip "32-bit programs do not run under this Wine (wine32:i386 missing?): $(said "$tmp/probe.out")"
     summary
 fi
 
