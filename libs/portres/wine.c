@@ -128,7 +128,9 @@ DWORD wine_dll_dir( unsigned int index, WCHAR *dir, DWORD size )
 BOOL wine_spawn( char *const argv[], BOOL wait )
 {
     HMODULE ntdll = GetModuleHandleA( "ntdll.dll" );
-    NTSTATUS (__cdecl *spawnvp)( char *const *, int );
+    /* stdcall, as ntdll.spec declares it: called as cdecl, a 32-bit
+     * process popped its arguments twice and crashed */
+    NTSTATUS (WINAPI *spawnvp)( char *const *, int );
 
     if (!ntdll || !(spawnvp = (void *)GetProcAddress( ntdll, "__wine_unix_spawnvp" ))) return FALSE;
     return !spawnvp( argv, wait );

@@ -190,6 +190,26 @@ else
     check 1 "sockhold tcp-bound: no port of 61850-61999 could be held" "$tmp/hold.out"
 fi
 
+# --- 3d. a 32-bit process starts the helper ---------------------------------
+# (ntdll's __wine_unix_spawnvp is stdcall: called as cdecl, a 32-bit
+# process that was first to need the helper crashed)
+exe32="$top/tools/portres/i386-windows/portres.exe"
+old=$(helper_pid)
+[ -n "$old" ] && kill -TERM "$old"
+nap
+if [ ! -f "$exe32" ] || ! (cd "$tmp" && timeout 60 "$WINE" "$exe32" --version) >"$tmp/v32.out" 2>&1; then
+    skip "32-bit programs do not run here: $(said "$tmp/v32.out")"
+else
+    (cd "$tmp" && PORTRES_HELPER=$helper timeout 120 "$WINE" "$exe32" int ipv4 add excludedportrange tcp 61993 1 \
+        store=active) >"$tmp/add32.out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && netsh int ipv4 delete excludedportrange tcp 61993 1 store=active
+    check $rc "a 32-bit portres.exe add with no helper running: exit $rc" "$tmp/add32.out"
+    new=$(helper_pid)
+    check $([ -n "$new" ] && [ "$new" != "$old" ] && kill -0 "$new" 2>/dev/null; echo $?) \
+        "a 32-bit process started no helper ($old before, file: $new)"
+fi
+
 # --- 4. without a helper: one warn line, the test binds answer ---------------
 PORTRES_HELPER=off WINEDEBUG=warn+portres netsh int ipv4 add excludedportrange tcp 61992 1 store=active
 n=$(grep -c 'no host helper' "$tmp/err")
