@@ -197,7 +197,8 @@ exe32="$top/tools/portres/i386-windows/portres.exe"
 old=$(helper_pid)
 [ -n "$old" ] && kill -TERM "$old"
 nap
-if [ ! -f "$exe32" ] || ! (cd "$tmp" && timeout 60 "$WINE" "$exe32" --version) >"$tmp/v32.out" 2>&1; then
+(cd "$tmp" && timeout 60 "$WINE" "$exe32" --version) >"$tmp/v32.out" 2>&1
+if ! tr -d '\r' <"$tmp/v32.out" | grep -q '^portres\.exe '; then
     skip "32-bit programs do not run here: $(said "$tmp/v32.out")"
 else
     (cd "$tmp" && PORTRES_HELPER=$helper timeout 120 "$WINE" "$exe32" int ipv4 add excludedportrange tcp 61993 1 \
