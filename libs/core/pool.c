@@ -230,8 +230,9 @@ void portres_pool_remove( struct portres_pool *pool, struct portres_reservation 
 
 /* portres_pool_withdraw: take out res, just added and found unusable (a
  * port of its block in use): as portres_pool_remove, and the token counter
- * goes back when res holds the last token handed out, so that the pool is
- * byte for byte as before the add */
+ * goes back one step when res holds the last token handed out, so that the
+ * pool is byte for byte as before the add (unless portres_pool_new_token
+ * passed over tokens still held: the counter then stays past them) */
 void portres_pool_withdraw( struct portres_pool *pool, struct portres_reservation *res )
 {
     uint64_t counter = res->token & ~TOKEN_CLASS_BITS;

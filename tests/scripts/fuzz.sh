@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz.sh - the libFuzzer targets of tests/unit (registry value decoder,
 # pool logic, journal), FUZZ_SECONDS each (60 by default), each on its
-# corpus FOLDER/fuzz/corpus-NAME; crashes land in FOLDER/fuzz/.  Prints
+# corpus FOLDER/fuzz/corpus-NAME and the inputs that once failed,
+# tests/unit/seeds-NAME; crashes land in FOLDER/fuzz/.  Prints
 # the executions of each run.  Native; needs no Wine.  Runs no make: make
 # check and make fuzz build the targets first and name them in
 # FUZZ_TARGETS; without it, tests/unit/fuzz/fuzz_NAME for each
@@ -24,8 +25,11 @@ for t in $targets; do
     fi
     corpus=$dir/corpus-$name; log=$dir/$f.log
     mkdir -p "$corpus"
-    echo "== fuzz $name for $seconds s (corpus $corpus, log $log)"
-    if ! "$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/$f-" "$corpus" >"$log" 2>&1; then
+    # inputs that once failed (tests/unit/seeds-NAME), read first, never written
+    seeds=$top/tests/unit/seeds-$name
+    [ -d "$seeds" ] || seeds=
+    echo "== fuzz $name for $seconds s (corpus $corpus${seeds:+ and $seeds}, log $log)"
+    if ! "$bin" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$dir/$f-" "$corpus" $seeds >"$log" 2>&1; then
         tail -n 60 "$log"
         fail "fuzz $name (see $log, crash input $dir/$f-*)"
         continue

@@ -200,6 +200,14 @@ static void op_withdraw( struct input *in )
     }
     slot = res - pool.res;
     portres_pool_withdraw( &pool, res );
+    /* the counter comes back only one step: when new_token skipped tokens
+     * still held (a counter set back by op_new_token), it stays past them */
+    if ((tmpl.token & ~(BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT)) !=
+        ((before.next_token + 1) & ~(BIT63 | PORTRES_ADMINISTERED_TOKEN_BIT)))
+    {
+        CHECK( pool.next_token != before.next_token );
+        pool.next_token = before.next_token;
+    }
     if (!memcmp( &before.res[slot], &zero, sizeof(zero) )) CHECK( !memcmp( &before, &pool, sizeof(pool) ) );
     else
     {
