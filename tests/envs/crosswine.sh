@@ -26,17 +26,31 @@ envsh="$top/tests/envs/envs.sh"
 env=trixie
 
 # --- B's part, in the environment -----------------------------------------
-# Steps are files of the shared folder: the host touches a-done when it
-# has checked B's block, a-held when it holds its own.
+# Steps are lines of the shared file steps: the host writes a-done when it
+# has checked B's block, a-held when it holds its own; B writes each step
+# of making its prefix with its exit code and time, then b-made.
 if [ "${1:-}" = inside ]; then
     R=$2
+    echo "b-started" >>"$R/steps"
     WINEPREFIX=/tmp/prefix-b
     PORTRES_RUNTIME_DIR=$R
     export PORTRES_RUNTIME_DIR
     need_prefix
     make_tmp
-    { timeout 300 "$WINE" wineboot -i; timeout 60 wineserver -w; timeout 300 "$top/tools/wine-portres" install; } \
-        >"$R/b-setup.out" 2>&1 || { echo "B could not be made (wineboot, install)"; exit 1; }
+    # setup_step NAME CMD...: CMD, its output in b-setup.out, "b-NAME exit
+    # N in S s" in steps
+    setup_step() {
+        s_name=$1; s_start=$(date +%s); shift
+        "$@" >>"$R/b-setup.out" 2>&1
+        s_rc=$?
+        echo "b-$s_name exit $s_rc in $(( $(date +%s) - s_start )) s" >>"$R/steps"
+        return $s_rc
+    }
+    setup_step wineboot timeout 300 "$WINE" wineboot -i &&
+        setup_step wineserver-w timeout 60 wineserver -w &&
+        setup_step install timeout 300 "$top/tools/wine-portres" install ||
+        { echo "B could not be made (wineboot, install): $(tr '\n' ' ' <"$R/steps")"; exit 1; }
+    echo "b-made" >>"$R/steps"
     bg "$WINE" "$exe64" child hold 49000 10 120 >"$R/b-hold.out" 2>&1
     wait_for '^a-done' "$R/steps" 180 || exit 1
     for k in $(prefix_pids 'crossprocess.exe child hold'); do kill -9 "$k" 2>/dev/null; done
@@ -84,6 +98,17 @@ b_result() {
     check $? "$2" "$3"
 }
 
+# where B is, for a failed wait: the steps written so far, the time since
+# A started B, the last lines of envs.sh run, B's setup and B's holder
+b_state() {
+    { echo "after $(( $(date +%s) - a_start )) s; steps: $(tr '\n' ' ' <"$R/steps")"
+      [ -s "$tmp/inside.out" ] && { echo "envs.sh run:"; tail -n 8 "$tmp/inside.out"; }
+      [ -s "$R/b-setup.out" ] && { echo "B's setup (last lines):"; tail -n 8 "$R/b-setup.out"; }
+      [ -s "$R/b-hold.out" ] && { echo "B's holder:"; tail -n 8 "$R/b-hold.out"; }
+    } >"$tmp/b-state" 2>&1
+    echo "$tmp/b-state"
+}
+
 run_a() {
     timeout 60 "$WINE" "$exe64" child "$1" "$2" >"$tmp/a-$1.out" 2>&1
     rc=$?
@@ -94,13 +119,19 @@ ver=$("$envsh" wine-version $env 2>/dev/null) || { check 1 "env $env is not made
 ver=$(echo "$ver" | sed -n 's/^wine-\([^ ]*\).*/Wine \1/p')
 echo "crosswine.sh: A: $("$WINE" --version 2>/dev/null) on the host; B: $ver in env $env"
 wineserver -k 2>/dev/null   # A's server starts again with this runtime folder
+a_start=$(date +%s)
 bg env PORTRES_ENVS_SHARE="$R" PORTRES_ENVS_NET=caller "$envsh" run $env \
     sh "$top/tests/envs/crosswine.sh" inside "$R" >"$tmp/inside.out" 2>&1
 inside=$bg_pid
 
+# B's prefix made (its time is Wine's, not portres's: waited for apart)
+wait_for '^b-made' "$R/steps" 700 $inside
+check $? "B's prefix ($ver) was not made" "$(b_state)"
+echo "crosswine.sh: B's prefix made: $(grep '^b-[a-z-]* exit' "$R/steps" | tr '\n' ' ')"
+
 # 1. B's block (Wine 10.0) keeps A (this Wine) out
-wait_for '^held' "$R/b-hold.out" 300 $inside
-check $? "B ($ver): child hold 49000 did not print \"held\"" "$R/b-hold.out"
+wait_for '^held' "$R/b-hold.out" 60 $inside
+check $? "B ($ver): child hold 49000 did not print \"held\"" "$(b_state)"
 run_a busy 49000
 check $rc "A acquired B's blocks at 49000 ($ver)" "$tmp/a-busy.out"
 run_a denied 49000
@@ -112,7 +143,7 @@ echo a-done >>"$R/steps"
 
 # 2. B's holder ended: A acquires the block
 wait_for '^b-released' "$R/steps" 60 $inside
-check $? "B did not end its holder" "$tmp/inside.out"
+check $? "B did not end its holder" "$(b_state)"
 run_a check 49000
 check $rc "B's holder ended: A could not acquire 49000" "$tmp/a-check.out"
 
@@ -122,7 +153,7 @@ wait_for '^held' "$tmp/a-hold.out" 30 "$bg_pid"
 check $? "A: child hold 49010 did not print \"held\"" "$tmp/a-hold.out"
 echo a-held >>"$R/steps"
 wait_for '^b-done' "$R/steps" 120 $inside
-check $? "B did not finish its checks" "$tmp/inside.out"
+check $? "B did not finish its checks" "$(b_state)"
 b_result busy "B ($ver) acquired A's blocks at 49010" "$R/b-busy.out"
 b_result denied "B's ($ver) explicit bind into A's blocks at 49010 did not fail WSAEACCES" "$R/b-denied.out"
 
@@ -136,7 +167,7 @@ run_a pcreate 49020
 check $rc "A: persistent create of 49020 failed" "$tmp/a-pcreate.out"
 echo a-persistent >>"$R/steps"
 wait_for '^b-done2' "$R/steps" 120 $inside
-check $? "B did not finish its checks of A's persistent block" "$tmp/inside.out"
+check $? "B did not finish its checks of A's persistent block" "$(b_state)"
 b_result pcreate "B's ($ver) persistent create over A's at 49020 did not fail ERROR_SHARING_VIOLATION" "$R/b-pcreate.out"
 b_result denied2 "B's ($ver) explicit bind into A's persistent block at 49020 did not fail WSAEACCES" "$R/b-denied2.out"
 for k in $(prefix_pids 'crossprocess.exe child hold'); do kill -9 "$k" 2>/dev/null; done

@@ -117,8 +117,22 @@ mount_all() {
 # instead of eating CI's time: remove the lock file to go on without it
 lock() {
     mkdir -p "$cache"
-    exec 9>"$cache/$1.lock"
-    flock -w 900 9 || die "$1 is in use: $cache/$1.lock was held for 15 min (remove it if no run uses $1)"
+    f="$cache/$1.lock"
+    # who holds it, asked before we open it ourselves
+    flock -n "$f" true || echo "envs.sh: $1 is in use, waiting up to 15 min; held by: $(lock_holders "$f")" >&2
+    exec 9>"$f"
+    flock -w 900 9 && return 0
+    exec 9>&-
+    die "$1 is in use: $f was held for 15 min by: $(lock_holders "$f") (remove it if no run uses $1)"
+}
+
+# the processes that have FILE open: "PID COMMAND LINE", comma-separated
+lock_holders() {
+    for fd in /proc/[0-9]*/fd/*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "$1" ] || continue
+        p=${fd#/proc/}; p=${p%%/*}
+        printf '%s %s, ' "$p" "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-120 | sed 's/ *$//')"
+    done | sed 's/, $//'
 }
 
 make_env() {
@@ -172,12 +186,14 @@ can_isolate() {
         unshare --net -- ip link set lo up 2>/dev/null
 }
 
-# CMD in the chroot with a clean environment (mounts must be up)
+# CMD in the chroot with a clean environment (mounts must be up); without
+# the lock's descriptor, so that a process CMD leaves behind (a wineserver)
+# never holds the env: the next run's cleanup ends it instead
 in_root() {
     $isolate chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
         HOME=/root TMPDIR=/tmp XDG_RUNTIME_DIR=/run/user/0 LANG=C.UTF-8 USER=root LOGNAME=root \
         ${FUZZ_SECONDS:+FUZZ_SECONDS=$FUZZ_SECONDS} ${PORTRES_IN_ENV:+PORTRES_IN_ENV=$PORTRES_IN_ENV} \
-        ${PERSIST_COUNT:+PERSIST_COUNT=$PERSIST_COUNT} "$@"
+        ${PERSIST_COUNT:+PERSIST_COUNT=$PERSIST_COUNT} "$@" 9>&-
 }
 
 run_env() {
