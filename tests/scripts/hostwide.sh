@@ -78,13 +78,16 @@ implicit_in() {
     } >"$tmp/implicit.diag"
 }
 
-# hold PREFIX PORT [COUNT]: "child hold" in the background until "held" (20 s)
+# hold PREFIX PORT [COUNT]: "child hold" in the background until "held" (20 s);
+# its status in $rc and returned ("not held": a port of the block is in
+# use, as the host helper's own UDP port in the kernel's range can be)
 hold() {
     out="$tmp/hold-$(basename "$1")-$2.out"
     bg env WINEPREFIX="$1" "$WINE" "$exe64" child hold "$2" ${3:-} >"$out" 2>&1
     wait_for '^held' "$out" 20 "$bg_pid"
     rc=$?
     held_out=$out
+    return $rc
 }
 
 # unhold PREFIX: SIGKILL the prefix's holders
