@@ -17,6 +17,11 @@
  * Started on demand by the DLLs (__wine_unix_spawnvp), one per user and
  * runtime folder (a lock on RUNTIME-DIR/helper.lock); it ends after
  * PORTRES_HELPER_IDLE_S seconds without a request, removing its file.
+ * Its own UDP port (127.0.0.1, picked by the kernel) is never a port in
+ * use to its answers: asked about a UDP block that holds it, it answers
+ * for the other ports and moves to another port and key, so that portres
+ * itself never fails a reservation (a client at the old port is told the
+ * helper is gone, and finds it again through the file).
  * RUNTIME-DIR is made with mode 0700 if missing, and refused unless it is
  * a folder owned by the user and writable by nobody else.
  */
@@ -44,6 +49,8 @@
 #include "../libs/core/helpermsg.h"
 
 static char file_path[4096], board_path[4200];
+static unsigned int own_port;       /* the UDP port of our socket */
+static int wake_fd[2] = { -1, -1 };  /* a byte asks the main loop to move (move_port) */
 
 static int fail( const char *what )
 {
@@ -202,6 +209,7 @@ static int port_in_use( int proto, unsigned int port, struct tcp_lists *lists, i
 {
     int type = proto ? SOCK_DGRAM : SOCK_STREAM, ret;
 
+    if (proto && port == __atomic_load_n( &own_port, __ATOMIC_RELAXED )) return 0;  /* ours: serve moves */
     if (!(ret = try_bind( type, port, 0 ))) return 0;
     if (ret != EADDRINUSE && ret != EACCES)
     {
@@ -242,11 +250,18 @@ static void answer( struct portres_helper_msg *msg )
 struct job
 {
     int fd;
+    int own_fd;                    /* fd is the job's own duplicate, closed after the reply */
     struct portres_helper_msg msg;
     struct sockaddr_in from;       /* a UDP request's sender */
     socklen_t from_len;
     int slot;                      /* a board request's slot, else -1 */
     uint32_t seq;
+};
+
+/* what serve tells the main loop through wake_fd: the block it answered */
+struct move
+{
+    uint16_t start, count;
 };
 
 static int board_fd = -1;
@@ -269,6 +284,8 @@ static void board_reply( const struct job *job )
 static void *serve( void *arg )
 {
     struct job *job = arg;
+    struct move move = { job->msg.start, job->msg.count };
+    unsigned int own = __atomic_load_n( &own_port, __ATOMIC_RELAXED );
 
     answer( &job->msg );
     if (job->slot < 0) sendto( job->fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, job->from_len );
@@ -277,18 +294,34 @@ static void *serve( void *arg )
         board_reply( job );
         __atomic_store_n( &board_busy[job->slot], 0, __ATOMIC_RELEASE );
     }
+    if (job->own_fd) close( job->fd );
+    /* a UDP block with our port, answered: the main loop moves us */
+    if (job->msg.proto == 1 && !job->msg.status && own >= move.start && own - move.start < move.count &&
+        write( wake_fd[1], &move, sizeof(move) ) != sizeof(move))
+        fail( "wake" );
     free( job );
     return NULL;
 }
 
-/* answer job on this thread or a thread of its own (its size) */
+/* answer job on this thread or a thread of its own (its size); a socket
+ * request's thread replies on a descriptor of its own, which keeps the
+ * socket (and its port) until then if the main loop moves meanwhile */
 static void dispatch( struct job *job, pthread_attr_t *attr )
 {
     pthread_t thread;
+    int fd;
 
     if (job->msg.count <= INLINE_PORTS) serve( job );  /* a thread would cost more than the binds */
-    else if (pthread_create( &thread, attr, serve, job ))
+    else if (job->slot < 0 && (fd = fcntl( job->fd, F_DUPFD_CLOEXEC, 3 )) < 0) serve( job );
+    else
     {
+        if (job->slot < 0)
+        {
+            job->fd = fd;
+            job->own_fd = 1;
+        }
+        if (!pthread_create( &thread, attr, serve, job )) return;
+        if (job->own_fd) close( job->fd );
         if (job->slot >= 0) __atomic_store_n( &board_busy[job->slot], 0, __ATOMIC_RELEASE );
         free( job );
     }
@@ -322,6 +355,71 @@ static void scan_board( pthread_attr_t *attr )
     }
 }
 
+/* write the file the clients read, whole (rename), readable by the user
+ * alone: "PORT KEY PID" */
+static int write_file( const char *tmp_path, unsigned int port, const uint8_t *key )
+{
+    FILE *f;
+
+    if (!(f = fopen( tmp_path, "w" ))) return fail( tmp_path );
+    fprintf( f, "%u ", port );
+    for (unsigned int i = 0; i < PORTRES_HELPER_KEY; i++) fprintf( f, "%02x", key[i] );
+    fprintf( f, " %d\n", (int)getpid() );
+    if (fclose( f ) || rename( tmp_path, file_path )) return fail( file_path );
+    return 0;
+}
+
+/* a UDP socket of 127.0.0.1 with a port the kernel picks outside avoid
+ * (a block just answered for), its port in *port; -1 on failure */
+static int open_socket( const struct move *avoid, unsigned int *port )
+{
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl( INADDR_LOOPBACK ) };
+    socklen_t len = sizeof(addr);
+    int fd = -1, tries;
+
+    for (tries = 0; tries < 16; tries++)
+    {
+        if ((fd = socket( AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0 )) < 0) return -1;
+        if (bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) || getsockname( fd, (struct sockaddr *)&addr, &len ))
+        {
+            close( fd );
+            return -1;
+        }
+        *port = ntohs( addr.sin_port );
+        if (!avoid || *port < avoid->start || *port - avoid->start >= avoid->count) return fd;
+        close( fd );  /* in the block: another try (tries bound it) */
+        addr.sin_port = 0;
+    }
+    return -1;
+}
+
+/* move to a port outside the block of what (serve's request), with a new
+ * key, and write the file again: a client of the old port is told "port
+ * unreachable", takes the helper for gone and reads the file (a helper it
+ * starts finds ours running and ends).  Kept where we are on failure. */
+static void move_port( int *fd, uint8_t *key, const char *tmp_path, const struct move *what )
+{
+    uint8_t new_key[PORTRES_HELPER_KEY];
+    unsigned int port;
+    int new_fd;
+
+    if (getrandom( new_key, sizeof(new_key), 0 ) != sizeof(new_key) ||
+        (new_fd = open_socket( what, &port )) < 0)
+    {
+        fail( "moving off our port" );
+        return;
+    }
+    if (write_file( tmp_path, port, new_key ))
+    {
+        close( new_fd );
+        return;
+    }
+    close( *fd );  /* a thread still replying on it has a duplicate */
+    *fd = new_fd;
+    memcpy( key, new_key, sizeof(new_key) );
+    __atomic_store_n( &own_port, port, __ATOMIC_RELAXED );
+}
+
 static void on_signal( int sig )
 {
     unlink( file_path );
@@ -331,14 +429,12 @@ static void on_signal( int sig )
 
 int main( int argc, char **argv )
 {
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl( INADDR_LOOPBACK ) };
     uint8_t key[PORTRES_HELPER_KEY];
     char lock_path[4096], tmp_path[4200];
-    socklen_t len = sizeof(addr);
     pthread_attr_t attr;
-    struct pollfd pfd[2];
+    struct pollfd pfd[3];
+    unsigned int port;
     int lock, fd, watch;
-    FILE *f;
 
     if (argc != 2)
     {
@@ -364,9 +460,9 @@ int main( int argc, char **argv )
     if (flock( lock, LOCK_EX | LOCK_NB )) return errno == EWOULDBLOCK ? 0 : fail( lock_path );  /* one runs */
 
     if (getrandom( key, sizeof(key), 0 ) != sizeof(key)) return fail( "getrandom" );
-    if ((fd = socket( AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0 )) < 0) return fail( "socket" );
-    if (bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) || getsockname( fd, (struct sockaddr *)&addr, &len ))
-        return fail( "bind 127.0.0.1" );
+    if ((fd = open_socket( NULL, &port )) < 0) return fail( "bind 127.0.0.1" );
+    own_port = port;
+    if (pipe2( wake_fd, O_CLOEXEC | O_NONBLOCK )) return fail( "pipe" );
 
     /* the board first (a process that finds the file finds the board),
      * the user's alone; emptied: requests to a helper before are gone */
@@ -386,12 +482,7 @@ int main( int argc, char **argv )
         unlink( board_path );
     }
 
-    /* the file appears whole (rename), readable by the user alone */
-    if (!(f = fopen( tmp_path, "w" ))) return fail( tmp_path );
-    fprintf( f, "%u ", ntohs( addr.sin_port ) );
-    for (unsigned int i = 0; i < sizeof(key); i++) fprintf( f, "%02x", key[i] );
-    fprintf( f, " %d\n", (int)getpid() );
-    if (fclose( f ) || rename( tmp_path, file_path )) return fail( file_path );
+    if (write_file( tmp_path, port, key )) return 1;
     signal( SIGTERM, on_signal );
     signal( SIGINT, on_signal );
     signal( SIGHUP, SIG_IGN );
@@ -400,15 +491,18 @@ int main( int argc, char **argv )
     pfd[0].events = POLLIN;
     pfd[1].fd = watch;
     pfd[1].events = POLLIN;
+    pfd[2].fd = wake_fd[0];
+    pfd[2].events = POLLIN;
     pthread_attr_init( &attr );
     pthread_attr_setdetachstate( &attr, PTHREAD_CREATE_DETACHED );
     for (;;)
     {
         struct job *job;
-        int ready;
+        struct move move;
+        int ready, moves = 0;
         ssize_t n;
 
-        if ((ready = poll( pfd, 2, PORTRES_HELPER_IDLE_S * 1000 )) < 0 && errno == EINTR) continue;
+        if ((ready = poll( pfd, 3, PORTRES_HELPER_IDLE_S * 1000 )) < 0 && errno == EINTR) continue;
         if (ready <= 0) break;
         if (pfd[1].revents)
         {
@@ -419,14 +513,25 @@ int main( int argc, char **argv )
             while (read( watch, events, sizeof(events) ) > 0) {}
             scan_board( &attr );
         }
-        if (!pfd[0].revents || !(job = calloc( 1, sizeof(*job) ))) continue;
-        job->fd = fd;
-        job->slot = -1;
-        job->from_len = sizeof(job->from);
-        n = recvfrom( fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, &job->from_len );
-        if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC || memcmp( job->msg.key, key, sizeof(key) ))
-            free( job );
-        else dispatch( job, &attr );
+        if (pfd[0].revents && (job = calloc( 1, sizeof(*job) )))
+        {
+            job->fd = fd;
+            job->slot = -1;
+            job->from_len = sizeof(job->from);
+            n = recvfrom( fd, &job->msg, sizeof(job->msg), 0, (struct sockaddr *)&job->from, &job->from_len );
+            if (n != sizeof(job->msg) || job->msg.magic != PORTRES_HELPER_MAGIC ||
+                memcmp( job->msg.key, key, sizeof(key) ))
+                free( job );
+            else dispatch( job, &attr );
+        }
+        /* answered a UDP block with our port (serve, maybe just now): move */
+        while (read( wake_fd[0], &move, sizeof(move) ) == sizeof(move)) moves++;
+        if (moves)
+        {
+            move_port( &fd, key, tmp_path, &move );
+            pfd[0].fd = fd;
+            moves = 0;
+        }
     }
     unlink( file_path );
     if (board_fd >= 0) unlink( board_path );

@@ -113,6 +113,24 @@ else
     check 1 "sockhold timewait: no port of 61800-61999" "$tmp/tw.out"
 fi
 
+# --- 2b. the helper's own UDP port is not in use to its answers ---------------
+# (the kernel picks it in its range, where a block may be wanted): a
+# reservation of it succeeds, and the same helper moves to another port
+own=$(cut -d' ' -f1 "$PORTRES_RUNTIME_DIR/helper" 2>/dev/null)
+pid=$(helper_pid)
+check_port "$helper" udp "${own:-0}"
+check $([ $rc -eq 0 ]; echo $?) "the helper's own UDP port $own: exit $rc, expected 0" "$out"
+moved=$(cut -d' ' -f1 "$PORTRES_RUNTIME_DIR/helper" 2>/dev/null)
+check $([ -n "$moved" ] && [ "$moved" != "$own" ] && [ "$(helper_pid)" = "$pid" ]; echo $?) \
+    "the helper did not move off its port $own (now: $(cat "$PORTRES_RUNTIME_DIR/helper" 2>/dev/null), pid $pid before)"
+if hold udp; then
+    check_port "$helper" udp $port
+    check $([ $rc -eq 32 ]; echo $?) "after the move, a native udp socket on $port: exit $rc, expected 32" "$out"
+    bg_kill "$bg_pid"
+else
+    check 1 "sockhold udp: no port of 61800-61999 could be held" "$tmp/hold.out"
+fi
+
 # --- 3. a helper killed with SIGKILL is started again ------------------------
 old=$(helper_pid)
 [ -n "$old" ] && kill -9 "$old"
