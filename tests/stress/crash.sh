@@ -52,7 +52,7 @@ repairs=$(cat "$log/survivor.err" "$log/victims.err" | grep -c "died holding the
 granted=$(grep -h "held\|worker" "$log"/w*.out 2>/dev/null | wc -l)
 
 WINEDEBUG=-all timeout 120 wine stress.exe check >"$log/check.out" 2>&1
-check $? "the pool was not empty after reclaiming the dead owners' blocks: $(cat "$log/check.out")"
+check $? "the pool was not empty after reclaiming the dead owners' blocks: $(tr '\n' ' ' <"$log/check.out")"
 cat "$log/check.out"
 
 echo "crash: $rounds rounds, $killed processes killed with SIGKILL, $repairs abandoned-lock repairs, $(( $(date +%s) - start )) s"
