@@ -50,7 +50,7 @@
 
 static char file_path[4096], board_path[4200];
 static unsigned int own_port;       /* the UDP port of our socket */
-static int wake_fd[2] = { -1, -1 };  /* a byte asks the main loop to move (move_port) */
+static int wake_fd[2] = { -1, -1 };  /* serve tells the main loop to move (struct move, move_port) */
 
 static int fail( const char *what )
 {
