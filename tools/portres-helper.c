@@ -530,7 +530,6 @@ int main( int argc, char **argv )
         {
             move_port( &fd, key, tmp_path, &move );
             pfd[0].fd = fd;
-            moves = 0;
         }
     }
     unlink( file_path );
